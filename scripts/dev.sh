@@ -1,0 +1,12 @@
+#!/usr/bin/env bash
+# `npm run dev`: the local stack (no Docker), then the service (ROLE=all) with the demo tenant,
+# restarted on every source change. Configuration: .env when present, otherwise .env.example.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+bash scripts/stack.sh up
+if [ -z "${ENV_FILE:-}" ]; then
+  if [ -f .env ]; then export ENV_FILE=.env; else export ENV_FILE=.env.example; fi
+fi
+echo "[dev] configuration from $ENV_FILE; try: npm run webhook:send -- examples/webhooks/text.json" >&2
+export NODE_OPTIONS="${NODE_OPTIONS:-} --no-warnings"
+exec npx tsx watch --clear-screen=false src/main.ts

@@ -1,0 +1,94 @@
+import type { S3Client } from '@aws-sdk/client-s3';
+import type { Connection } from 'rabbitmq-client';
+import { closeRedis, createRedis, DedupStore, TenantCache, waitForRedis, type Redis } from '../cache';
+import type { Config } from '../config';
+import { TransientError } from '../errors';
+import { TenantServiceSource } from '../integrations';
+import { ConfirmedPublisher, createRabbit, declareTopology, HandoffPublisher, QUEUES } from '../messaging';
+import type { DependencyCheck, Logger, Metrics } from '../observability';
+import { createS3, ObjectStore, RawPayloadStore } from '../storage';
+import { TenantResolver, TenantsFileSource, type TenantSource } from '../tenants';
+
+/** The clients and stores both roles share, created once per process. */
+export interface Infrastructure {
+  config: Config;
+  logger: Logger;
+  metrics: Metrics;
+  redis: Redis;
+  rabbit: Connection;
+  s3: S3Client;
+  objects: ObjectStore;
+  rawStore: RawPayloadStore;
+  tenants: TenantResolver;
+  /** Receiver → worker hand-offs, and the worker's retry / dead-letter copies. */
+  handoffPublisher: HandoffPublisher;
+  checks: { redis: DependencyCheck; rabbitmq: DependencyCheck; s3: DependencyCheck };
+  dedupStore(namespace: 'rx' | 'ev'): DedupStore;
+  /** Publishers first (outstanding confirms), then the connections; idempotent. */
+  close(): Promise<void>;
+}
+
+const STARTUP_WAIT_MS = 15_000;
+
+export async function createInfrastructure(config: Config, logger: Logger, metrics: Metrics): Promise<Infrastructure> {
+  const source: TenantSource = config.tenants.serviceUrl
+    ? new TenantServiceSource(config.tenants.serviceUrl)
+    : TenantsFileSource.load(config.tenants.file ?? '');
+
+  const redis = createRedis(config.redis.url, { name: `wws-${config.role}` });
+  redis.on('error', (err: unknown) => logger.debug('redis connection error', { cause: String(err) }));
+  await waitForRedis(redis, STARTUP_WAIT_MS).catch(() => logger.warn('Redis is not reachable yet; continuing degraded until it is'));
+
+  const rabbit = createRabbit(config.rabbitmq.url, logger, `whatsapp-webhook-service/${config.role}`);
+  try {
+    await rabbit.onConnect(STARTUP_WAIT_MS, true);
+    await declareTopology(rabbit, config.rabbitmq.retryDelaysMs);
+  } catch (cause) {
+    await rabbit.close();
+    redis.disconnect();
+    throw new TransientError('broker_unavailable', `RabbitMQ is not reachable (RABBITMQ_URL) or refused the topology: ${String(cause)}`, { cause });
+  }
+
+  const s3 = createS3(config.s3);
+  const objects = new ObjectStore(s3, metrics);
+  const rawStore = new RawPayloadStore(objects, config.s3.rawBucket);
+  const tenantCache = new TenantCache(redis, metrics, {
+    keyPrefix: config.redis.keyPrefix,
+    ttlSeconds: config.tenants.cacheTtlSeconds,
+    negativeTtlSeconds: config.tenants.negativeCacheTtlSeconds,
+  });
+  const handoffPublisher = new HandoffPublisher(new ConfirmedPublisher(rabbit, 'handoff', metrics, config.rabbitmq.publishConfirmTimeoutMs));
+
+  let closed: Promise<void> | undefined;
+  return {
+    config,
+    logger,
+    metrics,
+    redis,
+    rabbit,
+    s3,
+    objects,
+    rawStore,
+    tenants: new TenantResolver(source, tenantCache, logger, metrics),
+    handoffPublisher,
+    checks: {
+      redis: { name: 'redis', check: async () => void (await redis.ping()) },
+      rabbitmq: {
+        name: 'rabbitmq',
+        check: async () => {
+          if (!rabbit.ready) throw new Error('not connected');
+          await rabbit.queueDeclare({ queue: QUEUES.process, passive: true });
+        },
+      },
+      s3: { name: 's3', check: () => objects.ping(config.s3.rawBucket) },
+    },
+    dedupStore: (namespace) => new DedupStore(redis, { keyPrefix: config.redis.keyPrefix, namespace, ttlSeconds: config.dedupTtlSeconds }),
+    close: () =>
+      (closed ??= (async () => {
+        await handoffPublisher.close().catch(() => undefined);
+        await rabbit.close().catch(() => undefined);
+        await closeRedis(redis);
+        s3.destroy();
+      })()),
+  };
+}

@@ -1,0 +1,63 @@
+import type { Config } from '../config';
+import { createApiApp } from '../main-api';
+import { createWorkerOpsApp, startWorker, type WorkerHandle } from '../main-worker';
+import { Readiness, type DependencyCheck, type Logger, type Metrics } from '../observability';
+import { listen, type HttpServer } from './http-server';
+import { createInfrastructure, type Infrastructure } from './infrastructure';
+
+export interface ServiceHandle {
+  /** Base URL of this process's HTTP server (receiver for api/all, ops endpoints for worker). */
+  url: string;
+  infra: Infrastructure;
+  readiness: Readiness;
+  /**
+   * Graceful shutdown, in this order: readiness off → (SHUTDOWN_DELAY_MS) → HTTP server stops
+   * accepting and finishes in-flight requests → consumers drain → publishers wait for confirms
+   * → connections close. Idempotent.
+   */
+  stop(): Promise<void>;
+}
+
+/** Starts the role `config.role` asks for, with the given logger and metrics (tests pass their own). */
+export async function startService(config: Config, logger: Logger, metrics: Metrics): Promise<ServiceHandle> {
+  const infra = await createInfrastructure(config, logger, metrics);
+  let worker: WorkerHandle | undefined;
+  let server: HttpServer | undefined;
+  try {
+    const readiness = new Readiness(readinessChecks(infra));
+    if (config.role !== 'api') worker = await startWorker(infra);
+    const app = config.role === 'worker' ? createWorkerOpsApp(infra, readiness) : createApiApp(infra, readiness);
+    server = await listen(app, config.role === 'worker' ? config.http.workerPort : config.http.port);
+    logger.info('service started', { role: config.role, url: server.url });
+
+    let stopping: Promise<void> | undefined;
+    const httpServer = server;
+    const stop = (): Promise<void> =>
+      (stopping ??= (async () => {
+        readiness.markShuttingDown();
+        if (config.http.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.http.shutdownDelayMs));
+        await httpServer.close();
+        await worker?.close();
+        await infra.close();
+        logger.info('service stopped', { role: config.role });
+      })());
+    return { url: server.url, infra, readiness, stop };
+  } catch (err) {
+    await server?.close();
+    await worker?.close();
+    await infra.close();
+    throw err;
+  }
+}
+
+/**
+ * What `/ready` requires per role. The receiver needs only the broker to make a webhook
+ * durable; without Redis it degrades (no dedup, no rate limit, tenants from the source), so
+ * Redis is reported but does not pull the receiver out of the load balancer, which would turn
+ * a degradation into an outage. The worker needs all three.
+ */
+function readinessChecks(infra: Infrastructure): DependencyCheck[] {
+  const { redis, rabbitmq, s3 } = infra.checks;
+  if (infra.config.role === 'api') return [rabbitmq, { ...redis, required: false }];
+  return [rabbitmq, redis, s3];
+}

@@ -1,0 +1,5 @@
+export { DedupStore, type DedupStoreOptions } from './dedup.store';
+export { closeRedis, createRedis, redisCall, waitForRedis, type Redis } from './redis.client';
+export { StatusOrderStore, type StatusTransition } from './status-order.store';
+export { TokenCache } from './token.cache';
+export { TenantCache, type CachedTenant, type TenantCacheOptions } from './tenant.cache';

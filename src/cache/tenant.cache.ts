@@ -1,0 +1,77 @@
+import { createHash } from 'node:crypto';
+import { tenantSchema, type Tenant, type TenantKey } from '../tenants/tenant';
+import type { Metrics } from '../observability';
+import { redisCall, type Redis } from './redis.client';
+
+const UNKNOWN = '-';
+
+export interface TenantCacheOptions {
+  keyPrefix: string;
+  ttlSeconds: number;
+  negativeTtlSeconds: number;
+}
+
+/** Lookup result: a tenant, `null` (remembered as unknown), or `undefined` (not in the cache). */
+export type CachedTenant = Tenant | null | undefined;
+
+/**
+ * Tenants cached in Redis by account id and by phone number id, with a TTL, and unknown ids
+ * remembered for a shorter TTL (negative caching) so a flood of bogus ids never reaches the
+ * source. Values hold secrets: Redis must be private to the service (AUTH, TLS, network policy).
+ */
+export class TenantCache {
+  constructor(
+    private readonly redis: Redis,
+    private readonly metrics: Metrics,
+    private readonly options: TenantCacheOptions,
+  ) {}
+
+  async get(key: TenantKey): Promise<CachedTenant> {
+    return this.read(this.redisKey(key));
+  }
+
+  /** A cached tenant whose verify token is `token` (indexed by its hash), for subscription checks. */
+  async getByVerifyToken(token: string): Promise<Tenant | undefined> {
+    return (await this.read(this.verifyKey(token))) ?? undefined;
+  }
+
+  private async read(redisKey: string): Promise<CachedTenant> {
+    const value = await redisCall('tenant cache read', () => this.redis.get(redisKey));
+    if (value === null) {
+      this.metrics.cacheMiss.inc({ cache: 'tenant' });
+      return undefined;
+    }
+    this.metrics.cacheHit.inc({ cache: 'tenant' });
+    if (value === UNKNOWN) return null;
+    const parsed = tenantSchema.safeParse(JSON.parse(value));
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  /** Caches the tenant under every key it owns, plus the key it was asked by. */
+  async set(keys: TenantKey[], tenant: Tenant): Promise<void> {
+    const value = JSON.stringify(tenant);
+    await redisCall('tenant cache write', async () => {
+      const pipeline = this.redis.pipeline();
+      for (const key of keys) pipeline.set(this.redisKey(key), value, 'EX', this.options.ttlSeconds);
+      pipeline.set(this.verifyKey(tenant.verifyToken), value, 'EX', this.options.ttlSeconds);
+      await pipeline.exec();
+    });
+  }
+
+  async setUnknown(key: TenantKey): Promise<void> {
+    await redisCall('tenant cache write', () => this.redis.set(this.redisKey(key), UNKNOWN, 'EX', this.options.negativeTtlSeconds));
+  }
+
+  async delete(keys: TenantKey[]): Promise<void> {
+    if (keys.length === 0) return;
+    await redisCall('tenant cache delete', () => this.redis.del(...keys.map((key) => this.redisKey(key))));
+  }
+
+  private verifyKey(token: string): string {
+    return `${this.options.keyPrefix}tenant:verify:${createHash('sha256').update(token).digest('base64url')}`;
+  }
+
+  private redisKey(key: TenantKey): string {
+    return `${this.options.keyPrefix}tenant:${key.by}:${key.id}`;
+  }
+}

@@ -1,0 +1,173 @@
+import { z } from 'zod';
+
+/**
+ * Every environment variable the service reads, with its default and what it is for.
+ * This schema is the only reader of `process.env` (through `loadConfig`); docs/configuration.md
+ * and .env.example are checked against it by a test, so the three cannot drift apart.
+ *
+ * Variables marked `secret` never appear in logs or error messages.
+ */
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveInt = z.coerce.number().int().positive();
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
+  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const url = (protocols: readonly string[]) =>
+  z.string().refine(
+    (v) => {
+      try {
+        return protocols.includes(new URL(v).protocol);
+      } catch {
+        return false;
+      }
+    },
+    { message: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
+  );
+const httpUrl = url(['http:', 'https:']).transform((v) => v.replace(/\/+$/, ''));
+const msList = z
+  .string()
+  .regex(/^\d+(,\d+)*$/, 'expected a comma-separated list of milliseconds, e.g. 5000,30000,300000')
+  .transform((v) => v.split(',').map(Number));
+
+interface VariableDoc {
+  /** One line for docs/configuration.md and .env.example. */
+  description: string;
+  /** Never printed in logs or errors. */
+  secret?: boolean;
+}
+
+function variable<T extends z.ZodType>(schema: T, doc: VariableDoc): T {
+  variableDocs.set(schema, doc);
+  return schema;
+}
+const variableDocs = new Map<z.ZodType, VariableDoc>();
+
+export const envSchema = z.object({
+  NODE_ENV: variable(z.enum(['development', 'test', 'production']).default('development'), {
+    description: 'Runtime environment, carried on every log line.',
+  }),
+  ROLE: variable(z.enum(['api', 'worker', 'all']).default('all'), {
+    description: 'What this process runs: api (the webhook receiver), worker (processing), or all (both, for local use).',
+  }),
+  PORT: variable(port.default(3000), { description: 'HTTP port of the receiver (webhook, health, ready, metrics, admin).' }),
+  WORKER_PORT: variable(port.default(3001), {
+    description: 'HTTP port of the worker role for /health, /ready and /metrics (ROLE=worker only).',
+  }),
+  LOG_LEVEL: variable(z.enum(['error', 'warn', 'info', 'debug']).default('info'), { description: 'Lowest log level written.' }),
+
+  REDIS_URL: variable(url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'), {
+    description: 'Redis for tenant cache, dedup marks, status order and rate limits.',
+    secret: true,
+  }),
+  REDIS_KEY_PREFIX: variable(z.string().max(64).default('wws:'), { description: 'Prefix of every Redis key this service writes.' }),
+
+  RABBITMQ_URL: variable(url(['amqp:', 'amqps:']).default('amqp://guest:guest@127.0.0.1:5672'), {
+    description: 'RabbitMQ for the hand-off to the worker and the published events.',
+    secret: true,
+  }),
+  RABBITMQ_PREFETCH: variable(positiveInt.max(1000).default(32), {
+    description: 'Hand-off messages a worker holds unacknowledged at once (also its processing concurrency).',
+  }),
+  PUBLISH_CONFIRM_TIMEOUT_MS: variable(positiveInt.default(3000), {
+    description: 'How long a publish waits for the broker confirm: the receiver then answers 503 (Meta retries), the worker retries later.',
+  }),
+  RETRY_DELAYS_MS: variable(msList.default([5000, 30000, 300000]), {
+    description: 'Delays between processing attempts; the last one repeats for transient failures (an outage is waited out).',
+  }),
+  MAX_ATTEMPTS: variable(positiveInt.max(100).default(4), {
+    description: 'Attempts for an update that fails for a reason other than an outage, before it is dead-lettered and stored as failed.',
+  }),
+
+  MINIO_ENDPOINT: variable(z.string().min(1).default('127.0.0.1'), { description: 'Host name of MinIO (or any S3-compatible server).' }),
+  MINIO_PORT: variable(port.default(9000), { description: 'Port of MinIO.' }),
+  MINIO_USE_SSL: variable(bool.default(false), { description: 'Use HTTPS to reach MinIO.' }),
+  MINIO_ACCESS_KEY: variable(z.string().min(1), { description: 'MinIO access key (required).', secret: true }),
+  MINIO_SECRET_KEY: variable(z.string().min(1), { description: 'MinIO secret key (required).', secret: true }),
+  MINIO_REGION: variable(z.string().min(1).default('us-east-1'), { description: 'Region sent to MinIO in signatures.' }),
+  MINIO_BUCKET_RAW: variable(z.string().min(3).default('webhooks-inbound'), {
+    description: 'Bucket for raw webhook payloads (and failed ones under failed/).',
+  }),
+  MINIO_BUCKET_MEDIA: variable(z.string().min(3).default('media-inbound'), { description: 'Bucket for customer media.' }),
+  MINIO_PUBLIC_URL: variable(httpUrl.optional(), {
+    description: 'Base URL consumers reach the object store at, for presigned media URLs (default: the MINIO_ENDPOINT address).',
+  }),
+
+  TENANTS_FILE: variable(z.string().min(1).optional(), {
+    description: 'JSON array of tenant records; required unless TENANT_SERVICE_URL is set.',
+  }),
+  TENANT_SERVICE_URL: variable(httpUrl.optional(), {
+    description: 'Tenant Service base URL; when set, tenants are looked up there instead of the file.',
+  }),
+  TENANT_CACHE_TTL_SECONDS: variable(positiveInt.default(300), { description: 'How long a resolved tenant stays in the Redis cache.' }),
+  TENANT_NEGATIVE_CACHE_TTL_SECONDS: variable(positiveInt.default(30), {
+    description: 'How long an unknown account id is remembered as unknown (so floods do not reach the source).',
+  }),
+  STATE_MANAGER_URL: variable(httpUrl.optional(), { description: 'State Manager base URL; unset disables the calls.' }),
+
+  WHATSAPP_GRAPH_URL: variable(httpUrl.default('https://graph.facebook.com'), { description: "Meta's Graph API base URL." }),
+  GRAPH_TIMEOUT_MS: variable(positiveInt.default(10_000), { description: 'Graph API request timeout, until response headers arrive.' }),
+  GRAPH_MAX_ATTEMPTS: variable(positiveInt.max(20).default(4), {
+    description: 'Attempts per Graph API call on network errors, 429 and 5xx (exponential backoff with jitter).',
+  }),
+  GRAPH_RETRY_DELAY_MS: variable(positiveInt.default(250), { description: 'First Graph API retry delay; doubles each attempt (at most 8 s).' }),
+  GRAPH_RATE_LIMIT_PER_SECOND: variable(positiveInt.default(80), {
+    description: "Graph API requests per second per tenant, shared by all workers through Redis (Meta allows about 80).",
+  }),
+  MEDIA_CONCURRENCY: variable(positiveInt.max(256).default(4), { description: 'Media downloads a worker runs at once.' }),
+  MEDIA_MAX_ATTEMPTS: variable(positiveInt.max(20).default(3), { description: 'Whole download attempts when a transfer is cut off or stalls.' }),
+  MEDIA_IDLE_TIMEOUT_MS: variable(positiveInt.default(30_000), { description: 'A download that sends no bytes for this long is retried.' }),
+  MEDIA_URL_TTL_SECONDS: variable(positiveInt.max(604_800).default(3600), { description: 'Lifetime of the presigned media URL in events.' }),
+  ACCESS_TOKEN_CACHE_TTL_SECONDS: variable(positiveInt.default(86_400), { description: "How long a tenant's access token stays cached in Redis." }),
+  WHATSAPP_API_VERSION: variable(
+    z
+      .string()
+      .regex(/^v\d+\.\d+$/, 'expected a Graph API version such as v21.0')
+      .default('v21.0'),
+    { description: 'Graph API version used for media lookups.' },
+  ),
+
+  BODY_LIMIT_BYTES: variable(positiveInt.default(3_670_016), {
+    description: "Largest webhook body accepted (default 3.5 MiB, a little above Meta's 3 MB); larger ones get 413.",
+  }),
+  DEDUP_TTL_SECONDS: variable(positiveInt.default(86_400), {
+    description: 'How long a received update is remembered for dedup (about 90 bytes of Redis per update).',
+  }),
+  STATUS_TTL_SECONDS: variable(positiveInt.default(604_800), {
+    description: "How long a message's last status is kept to keep statuses in order (about 100 bytes of Redis per outbound message).",
+  }),
+  SHUTDOWN_TIMEOUT_MS: variable(positiveInt.default(25_000), {
+    description: 'Longest graceful shutdown before the process exits anyway; keep below terminationGracePeriodSeconds.',
+  }),
+  SHUTDOWN_DELAY_MS: variable(z.coerce.number().int().min(0).default(0), {
+    description: 'Time between readiness turning off and the HTTP server closing, for load balancers to notice (5000 in Kubernetes).',
+  }),
+});
+
+export type Env = z.output<typeof envSchema>;
+export type EnvName = keyof Env;
+
+export interface VariableInfo extends VariableDoc {
+  name: EnvName;
+  /** The default as it would be written in the environment, or undefined when there is none. */
+  defaultValue: string | undefined;
+  required: boolean;
+}
+
+/** Every variable with its documentation, in schema order (for docs, .env.example and error messages). */
+export function describeVariables(): VariableInfo[] {
+  return (Object.keys(envSchema.shape) as EnvName[]).map((name) => {
+    const schema = envSchema.shape[name] as z.ZodType;
+    const doc = variableDocs.get(schema);
+    if (!doc) throw new Error(`config variable ${name} has no documentation`);
+    const parsedDefault = schema.safeParse(undefined);
+    const required = !parsedDefault.success;
+    return { name, ...doc, required, defaultValue: required ? undefined : formatDefault(parsedDefault.data) };
+  });
+}
+
+function formatDefault(value: unknown): string | undefined {
+  if (value === undefined) return undefined;
+  if (Array.isArray(value)) return value.join(',');
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean' ? String(value) : JSON.stringify(value);
+}

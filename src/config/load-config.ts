@@ -1,0 +1,119 @@
+import { config as loadDotenv } from 'dotenv';
+import { ConfigError } from '../errors';
+import { describeVariables, envSchema, type Env, type EnvName } from './config.schema';
+
+export type Role = Env['ROLE'];
+
+/** The parsed configuration, grouped by the component that uses it. */
+export interface Config {
+  env: Env['NODE_ENV'];
+  role: Role;
+  logLevel: Env['LOG_LEVEL'];
+  http: { port: number; workerPort: number; bodyLimitBytes: number; shutdownTimeoutMs: number; shutdownDelayMs: number };
+  redis: { url: string; keyPrefix: string };
+  rabbitmq: { url: string; prefetch: number; publishConfirmTimeoutMs: number; retryDelaysMs: number[]; maxAttempts: number };
+  s3: {
+    endpoint: string;
+    port: number;
+    useSsl: boolean;
+    accessKey: string;
+    secretKey: string;
+    region: string;
+    rawBucket: string;
+    mediaBucket: string;
+    publicUrl: string | undefined;
+  };
+  tenants: { file: string | undefined; serviceUrl: string | undefined; cacheTtlSeconds: number; negativeCacheTtlSeconds: number };
+  stateManagerUrl: string | undefined;
+  graph: { baseUrl: string; apiVersion: string; timeoutMs: number; maxAttempts: number; retryDelayMs: number; ratePerSecond: number };
+  media: { concurrency: number; maxAttempts: number; idleTimeoutMs: number; urlTtlSeconds: number; tokenCacheTtlSeconds: number };
+  dedupTtlSeconds: number;
+  statusTtlSeconds: number;
+}
+
+/**
+ * Reads the environment once (after `.env`, or the file named by ENV_FILE) and validates every
+ * variable. All problems are reported together, each naming its variable; secret values are
+ * never echoed.
+ */
+export function loadConfig(source: NodeJS.ProcessEnv = readProcessEnv()): Config {
+  const result = envSchema.safeParse(source);
+  const problems: string[] = [];
+  if (!result.success) {
+    const secret = new Set(describeVariables().filter((v) => v.secret).map((v) => v.name));
+    for (const issue of result.error.issues) {
+      const name = String(issue.path[0] ?? '(environment)') as EnvName;
+      const given = source[name];
+      const shown = given === undefined ? 'it is not set' : secret.has(name) ? 'the value given is invalid' : `got "${given}"`;
+      problems.push(`${name}: ${issue.message} (${shown})`);
+    }
+  } else if (!result.data.TENANTS_FILE && !result.data.TENANT_SERVICE_URL) {
+    problems.push('TENANTS_FILE: set it to a tenants JSON file, or set TENANT_SERVICE_URL to use the Tenant Service (neither is set)');
+  }
+  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
+  return toConfig(result.data);
+}
+
+function readProcessEnv(): NodeJS.ProcessEnv {
+  // dotenv never overrides variables already set in the environment.
+  loadDotenv({ path: process.env.ENV_FILE ?? '.env', quiet: true });
+  return process.env;
+}
+
+function toConfig(env: Env): Config {
+  return {
+    env: env.NODE_ENV,
+    role: env.ROLE,
+    logLevel: env.LOG_LEVEL,
+    http: {
+      port: env.PORT,
+      workerPort: env.WORKER_PORT,
+      bodyLimitBytes: env.BODY_LIMIT_BYTES,
+      shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
+      shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
+    },
+    redis: { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX },
+    rabbitmq: {
+      url: env.RABBITMQ_URL,
+      prefetch: env.RABBITMQ_PREFETCH,
+      publishConfirmTimeoutMs: env.PUBLISH_CONFIRM_TIMEOUT_MS,
+      retryDelaysMs: env.RETRY_DELAYS_MS,
+      maxAttempts: env.MAX_ATTEMPTS,
+    },
+    s3: {
+      endpoint: env.MINIO_ENDPOINT,
+      port: env.MINIO_PORT,
+      useSsl: env.MINIO_USE_SSL,
+      accessKey: env.MINIO_ACCESS_KEY,
+      secretKey: env.MINIO_SECRET_KEY,
+      region: env.MINIO_REGION,
+      rawBucket: env.MINIO_BUCKET_RAW,
+      mediaBucket: env.MINIO_BUCKET_MEDIA,
+      publicUrl: env.MINIO_PUBLIC_URL,
+    },
+    tenants: {
+      file: env.TENANTS_FILE,
+      serviceUrl: env.TENANT_SERVICE_URL,
+      cacheTtlSeconds: env.TENANT_CACHE_TTL_SECONDS,
+      negativeCacheTtlSeconds: env.TENANT_NEGATIVE_CACHE_TTL_SECONDS,
+    },
+    stateManagerUrl: env.STATE_MANAGER_URL,
+    graph: {
+      baseUrl: env.WHATSAPP_GRAPH_URL,
+      apiVersion: env.WHATSAPP_API_VERSION,
+      timeoutMs: env.GRAPH_TIMEOUT_MS,
+      maxAttempts: env.GRAPH_MAX_ATTEMPTS,
+      retryDelayMs: env.GRAPH_RETRY_DELAY_MS,
+      ratePerSecond: env.GRAPH_RATE_LIMIT_PER_SECOND,
+    },
+    media: {
+      concurrency: env.MEDIA_CONCURRENCY,
+      maxAttempts: env.MEDIA_MAX_ATTEMPTS,
+      idleTimeoutMs: env.MEDIA_IDLE_TIMEOUT_MS,
+      urlTtlSeconds: env.MEDIA_URL_TTL_SECONDS,
+      tokenCacheTtlSeconds: env.ACCESS_TOKEN_CACHE_TTL_SECONDS,
+    },
+    dedupTtlSeconds: env.DEDUP_TTL_SECONDS,
+    statusTtlSeconds: env.STATUS_TTL_SECONDS,
+  };
+}

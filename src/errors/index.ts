@@ -1,0 +1,12 @@
+export {
+  AppError,
+  ConfigError,
+  PermanentError,
+  RateLimitedError,
+  SignatureError,
+  TransientError,
+  UnknownTenantError,
+  ValidationError,
+  type Retry,
+} from './app-error';
+export { handleError, type ErrorSource, type HandledError } from './handle-error';

@@ -1,0 +1,21 @@
+import { randomUUID } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { runWithContext } from '../observability';
+import { locals } from './locals';
+
+export const CORRELATION_HEADER = 'X-Correlation-Id';
+const ACCEPTABLE = /^[A-Za-z0-9._:-]{1,128}$/;
+
+/**
+ * Takes the caller's `X-Correlation-Id` when it is a sane token, otherwise makes one; returns
+ * it in the response and runs the rest of the request inside its log context.
+ */
+export function correlationId(): RequestHandler {
+  return (req, res, next) => {
+    const given = req.get(CORRELATION_HEADER);
+    const id = given && ACCEPTABLE.test(given) ? given : randomUUID();
+    locals(res).correlationId = id;
+    res.setHeader(CORRELATION_HEADER, id);
+    runWithContext({ correlationId: id }, next);
+  };
+}

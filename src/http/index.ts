@@ -1,0 +1,5 @@
+export { correlationId, CORRELATION_HEADER } from './correlation.middleware';
+export { errorHandler, notFound } from './error.middleware';
+export { locals, type AppLocals } from './locals';
+export { opsRoutes } from './ops.routes';
+export { requestLog } from './request-log.middleware';

@@ -1,0 +1,14 @@
+import type { Response } from 'express';
+
+/** What our middleware leaves on `res.locals` for later steps of the same request. */
+export interface AppLocals {
+  correlationId: string;
+  /** The error code of a failed request, for the request log line. */
+  errorCode?: string;
+  /** The digest from `X-Hub-Signature-256`, checked once the tenant is known. */
+  signature?: Buffer;
+}
+
+export function locals(res: Response): AppLocals {
+  return res.locals as AppLocals;
+}

@@ -1,0 +1,86 @@
+import express, { type Express } from 'express';
+import pLimit from 'p-limit';
+import type { Infrastructure } from './bootstrap/infrastructure';
+import { StatusOrderStore, TokenCache } from './cache';
+import { correlationId, errorHandler, notFound, opsRoutes, requestLog } from './http';
+import { GraphApiClient, TenantThrottle } from './integrations';
+import { ConfirmedPublisher, EventPublisher, HandoffPublisher, QUEUES } from './messaging';
+import type { Readiness } from './observability';
+import { createS3, MediaStore } from './storage';
+import { AccessTokens, archiveHandler, HandoffConsumer, MediaService, processHandler } from './worker';
+
+export interface WorkerHandle {
+  /** Stops consuming, waits for hand-offs in progress to settle and for their confirms; idempotent. */
+  close(): Promise<void>;
+}
+
+/** Composition root of the worker (ROLE=worker, and the processing side of ROLE=all). */
+export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> {
+  const { config, objects, rawStore, metrics, redis, rabbit } = infra;
+  await objects.ensureBucket(config.s3.rawBucket);
+  await objects.ensureBucket(config.s3.mediaBucket);
+  const logger = infra.logger.child({ component: 'worker' });
+  const confirmTimeout = config.rabbitmq.publishConfirmTimeoutMs;
+  const events = new EventPublisher(new ConfirmedPublisher(rabbit, 'event', metrics, confirmTimeout));
+  const retries = new HandoffPublisher(new ConfirmedPublisher(rabbit, 'retry', metrics, confirmTimeout));
+
+  const throttle = new TenantThrottle(redis, { perSecond: config.graph.ratePerSecond, keyPrefix: config.redis.keyPrefix });
+  const media = new MediaService(
+    {
+      graph: new GraphApiClient({ ...config.graph, throttle: (tenantId) => throttle.wait(tenantId), metrics }),
+      store: new MediaStore(infra.s3, config.s3.publicUrl ? createS3(config.s3, { endpoint: config.s3.publicUrl }) : infra.s3, config.s3.mediaBucket, metrics),
+      tokens: new AccessTokens(
+        new TokenCache(redis, { keyPrefix: config.redis.keyPrefix, ttlSeconds: config.media.tokenCacheTtlSeconds }),
+        infra.tenants,
+        logger,
+      ),
+      limit: pLimit(config.media.concurrency),
+      logger: logger.child({ component: 'media' }),
+      metrics,
+    },
+    { urlTtlSeconds: config.media.urlTtlSeconds, idleTimeoutMs: config.media.idleTimeoutMs, maxAttempts: config.media.maxAttempts },
+  );
+
+  const consumerDeps = {
+    rabbit,
+    publisher: retries,
+    rawStore,
+    logger,
+    metrics,
+    prefetch: config.rabbitmq.prefetch,
+    retryDelaysMs: config.rabbitmq.retryDelaysMs,
+    maxAttempts: config.rabbitmq.maxAttempts,
+  };
+  const process = processHandler({
+    tenants: infra.tenants,
+    eventDedup: infra.dedupStore('ev'),
+    statusOrder: new StatusOrderStore(redis, { keyPrefix: config.redis.keyPrefix, ttlSeconds: config.statusTtlSeconds }),
+    events,
+    media,
+    rawBucket: config.s3.rawBucket,
+    logger,
+    metrics,
+  });
+  const consumers = [new HandoffConsumer(QUEUES.archive, archiveHandler(rawStore, metrics), consumerDeps), new HandoffConsumer(QUEUES.process, process, consumerDeps)];
+  for (const consumer of consumers) consumer.start();
+
+  let closing: Promise<void> | undefined;
+  return {
+    close: () =>
+      (closing ??= (async () => {
+        await Promise.all(consumers.map((consumer) => consumer.close()));
+        await Promise.all([events.close(), retries.close()]);
+      })()),
+  };
+}
+
+/** The worker role's own HTTP port: /health, /ready and /metrics for Kubernetes and Prometheus. */
+export function createWorkerOpsApp(infra: Infrastructure, readiness: Readiness): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(correlationId(), requestLog(infra.logger.child({ component: 'worker-http' }), infra.metrics));
+  app.use(opsRoutes(readiness, infra.metrics));
+  app.use(notFound());
+  app.use(errorHandler(infra.logger));
+  return app;
+}

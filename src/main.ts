@@ -1,0 +1,62 @@
+import { startService, type ServiceHandle } from './bootstrap/service';
+import { loadConfig, type Config } from './config';
+import { ConfigError, handleError } from './errors';
+import { createLogger, Metrics, type Logger } from './observability';
+
+/**
+ * Process entry point: `node dist/main.js`, configured by the environment only (ROLE picks
+ * api, worker or all). Exits 1 with a message naming every bad variable when the configuration
+ * is wrong; on SIGTERM/SIGINT shuts down gracefully within SHUTDOWN_TIMEOUT_MS.
+ */
+async function main(): Promise<void> {
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (!(err instanceof ConfigError)) throw err;
+    process.stderr.write(`${err.message}\nSee .env.example and docs/configuration.md.\n`);
+    process.exit(1);
+  }
+  const logger = createLogger({ level: config.logLevel, defaultMeta: { service: 'whatsapp-webhook-service', role: config.role, env: config.env } });
+  installProcessHandlers(logger);
+
+  let service: ServiceHandle;
+  try {
+    service = await startService(config, logger, new Metrics());
+  } catch (err) {
+    handleError(err, logger, 'process', { step: 'start' });
+    process.exitCode = 1;
+    setTimeout(() => process.exit(1), 100).unref();
+    return;
+  }
+
+  const shutdown = (signal: string): void => {
+    logger.info('shutting down', { signal });
+    const deadline = setTimeout(() => {
+      logger.error('graceful shutdown took too long; exiting', { timeoutMs: config.http.shutdownTimeoutMs });
+      process.exit(1);
+    }, config.http.shutdownTimeoutMs);
+    deadline.unref();
+    service.stop().then(
+      () => process.exit(0),
+      (err: unknown) => {
+        handleError(err, logger, 'process', { step: 'shutdown' });
+        process.exit(1);
+      },
+    );
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+}
+
+function installProcessHandlers(logger: Logger): void {
+  // Node's own warnings (deprecations, library notices) as JSON lines; start with --no-warnings.
+  process.on('warning', (warning) => logger.warn(warning.message, { warning: warning.name }));
+  process.on('unhandledRejection', (reason) => handleError(reason, logger, 'process', { event: 'unhandledRejection' }));
+  process.on('uncaughtException', (err) => {
+    handleError(err, logger, 'process', { event: 'uncaughtException' });
+    process.exit(1);
+  });
+}
+
+void main();

@@ -1,0 +1,86 @@
+import type { Connection, Publisher } from 'rabbitmq-client';
+import { TransientError } from '../errors';
+import type { Metrics } from '../observability';
+
+export interface OutgoingMessage {
+  exchange: string;
+  routingKey: string;
+  body: Buffer;
+  /** Required: it is how a broker return is matched to its publish. */
+  messageId: string;
+  correlationId?: string;
+  contentType: string;
+  contentEncoding?: string;
+  headers?: Record<string, unknown>;
+}
+
+class PublishTimeout extends Error {}
+
+/**
+ * Publishes persistent, mandatory messages and resolves only when the broker has confirmed
+ * them. Anything else is a TransientError with its reason counted: `timeout` (no confirm within
+ * `timeoutMs`), `unroutable` (the broker returned it: no queue is bound), `nack` or
+ * `connection`. The underlying rabbitmq-client publisher reconnects by itself.
+ *
+ * A publish that timed out may still be confirmed later; callers that retry rely on dedup
+ * downstream of the broker (stable ids) to absorb the second copy.
+ */
+export class ConfirmedPublisher {
+  private readonly publisher: Publisher;
+  /** messageIds the broker returned; a return always arrives before the confirm of the same message. */
+  private readonly returned = new Set<string>();
+
+  constructor(
+    rabbit: Connection,
+    private readonly target: string,
+    private readonly metrics: Metrics,
+    private readonly timeoutMs: number,
+  ) {
+    this.publisher = rabbit.createPublisher({
+      confirm: true,
+      maxAttempts: 1,
+      onReturn: (msg) => {
+        if (msg.messageId) this.returned.add(msg.messageId);
+      },
+    });
+  }
+
+  async publish(message: OutgoingMessage): Promise<void> {
+    const { body, exchange, routingKey, ...properties } = message;
+    try {
+      await withTimeout(
+        this.publisher.send({ exchange, routingKey, mandatory: true, durable: true, timestamp: Math.floor(Date.now() / 1000), ...properties }, body),
+        this.timeoutMs,
+      );
+    } catch (cause) {
+      const reason = cause instanceof PublishTimeout ? 'timeout' : /nack/i.test(String(cause)) ? 'nack' : 'connection';
+      this.count('failed', reason);
+      throw new TransientError('broker_unavailable', `Publish to ${this.target} was not confirmed (${reason})`, { cause, details: { reason } });
+    }
+    if (this.returned.delete(message.messageId)) {
+      this.count('failed', 'unroutable');
+      throw new TransientError('unroutable', `Publish to ${this.target} was returned: no queue is bound for "${routingKey}"`, {
+        details: { exchange, routingKey },
+      });
+    }
+    this.metrics.rabbitmqPublish.inc({ target: this.target, status: 'confirmed' });
+  }
+
+  /** Waits for outstanding confirms, then closes the channel; idempotent. */
+  async close(): Promise<void> {
+    await this.publisher.close();
+  }
+
+  private count(status: string, reason: string): void {
+    this.metrics.rabbitmqPublish.inc({ target: this.target, status });
+    this.metrics.rabbitmqPublishFailures.inc({ target: this.target, reason });
+  }
+}
+
+function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new PublishTimeout(`no confirm within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}

@@ -1,0 +1,105 @@
+import type { AsyncMessage } from 'rabbitmq-client';
+import { PermanentError } from '../errors';
+import type { OutgoingMessage } from './confirmed.publisher';
+
+/**
+ * What the receiver hands to the worker, as a versioned tagged union. The AMQP body is the exact
+ * bytes Meta sent (the signature was computed over them, and the archive keeps them); the typed
+ * fields travel as headers, so the message stays small besides the payload itself.
+ */
+export interface WebhookReceivedV1 {
+  type: 'webhook.received';
+  version: 1;
+  handoffId: string;
+  tenantId: string;
+  correlationId: string;
+  /** When the receiver accepted it (ISO-8601). */
+  receivedAt: string;
+  /** Where the raw payload is (or will be) archived in the raw bucket. */
+  rawKey: string;
+  /** `entry[]` indexes that belong to this tenant. */
+  entryIndexes: number[];
+  /** `meta` for live traffic, `replay` when an operator re-submitted it. */
+  source: 'meta' | 'replay';
+  /** 1 for the first processing; incremented by each retry. */
+  attempt: number;
+  /** Update refs to (re)process; absent means all of them. */
+  only?: string[];
+  /** Why the previous attempt failed (for operators reading a retry or dead-letter queue). */
+  lastError?: string;
+  body: Buffer;
+}
+
+export type HandoffMessage = WebhookReceivedV1;
+
+const H = {
+  type: 'x-handoff-type',
+  version: 'x-handoff-version',
+  tenant: 'x-tenant-id',
+  receivedAt: 'x-received-at',
+  rawKey: 'x-raw-key',
+  entries: 'x-entries',
+  source: 'x-source',
+  attempt: 'x-attempt',
+  only: 'x-only',
+  lastError: 'x-last-error',
+} as const;
+
+export function encodeHandoff(message: HandoffMessage, exchange: string, routingKey: string): OutgoingMessage {
+  const headers: Record<string, unknown> = {
+    [H.type]: message.type,
+    [H.version]: message.version,
+    [H.tenant]: message.tenantId,
+    [H.receivedAt]: message.receivedAt,
+    [H.rawKey]: message.rawKey,
+    [H.entries]: message.entryIndexes.join(','),
+    [H.source]: message.source,
+    [H.attempt]: message.attempt,
+  };
+  if (message.only) headers[H.only] = message.only.join(',');
+  if (message.lastError) headers[H.lastError] = message.lastError.slice(0, 500);
+  return {
+    exchange,
+    routingKey,
+    body: message.body,
+    messageId: message.handoffId,
+    correlationId: message.correlationId,
+    // contentEncoding keeps rabbitmq-client from parsing the body: the exact bytes matter.
+    contentType: 'application/json',
+    contentEncoding: 'identity',
+    headers,
+  };
+}
+
+/** Reads a consumed hand-off; anything we cannot read is a PermanentError (dead-lettered). */
+export function decodeHandoff(msg: AsyncMessage): HandoffMessage {
+  const headers: Record<string, unknown> = msg.headers ?? {};
+  const type = headers[H.type];
+  const version = Number(headers[H.version]);
+  if (type !== 'webhook.received' || version !== 1) {
+    throw new PermanentError('unknown_handoff', `Unknown hand-off ${String(type)} v${String(headers[H.version])}`);
+  }
+  if (!Buffer.isBuffer(msg.body)) throw new PermanentError('unknown_handoff', 'Hand-off body is not raw bytes');
+  const text = (name: string): string => {
+    const value = headers[name];
+    if (typeof value !== 'string' || value === '') throw new PermanentError('unknown_handoff', `Hand-off header ${name} is missing`);
+    return value;
+  };
+  const list = (value: unknown): string[] => (typeof value === 'string' && value !== '' ? value.split(',') : []);
+  const lastError = headers[H.lastError];
+  return {
+    type,
+    version,
+    handoffId: msg.messageId ?? text(H.rawKey),
+    tenantId: text(H.tenant),
+    correlationId: msg.correlationId ?? 'unknown',
+    receivedAt: text(H.receivedAt),
+    rawKey: text(H.rawKey),
+    entryIndexes: list(headers[H.entries]).map(Number),
+    source: headers[H.source] === 'replay' ? 'replay' : 'meta',
+    attempt: Math.max(1, Number(headers[H.attempt]) || 1),
+    only: headers[H.only] === undefined ? undefined : list(headers[H.only]),
+    lastError: typeof lastError === 'string' ? lastError : undefined,
+    body: msg.body,
+  };
+}

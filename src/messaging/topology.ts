@@ -1,0 +1,70 @@
+import type { Connection } from 'rabbitmq-client';
+
+/**
+ * Every exchange and queue of the service. Events go to the contract's topic exchange; hand-offs
+ * from the receiver go to a fanout exchange feeding two queues, so archiving the raw payload and
+ * producing events never wait on each other (a slow object store does not delay events).
+ *
+ * All queues are quorum queues (replicated on a 3-node cluster; on this machine they also
+ * out-ran classic queues for confirmed publishes). Retries wait in per-delay TTL queues that
+ * dead-letter back to their origin queue, at-least-once.
+ */
+export const EXCHANGES = {
+  events: 'whatsapp.inbound',
+  handoff: 'whatsapp.webhooks',
+} as const;
+
+export const QUEUES = {
+  messages: 'INBOUND_WHATSAPP_MESSAGES',
+  notifications: 'WHATSAPP_NOTIFICATIONS',
+  process: 'whatsapp.webhooks.process',
+  archive: 'whatsapp.webhooks.archive',
+  dead: 'whatsapp.webhooks.dead',
+} as const;
+
+export type WorkQueue = typeof QUEUES.process | typeof QUEUES.archive;
+
+export const EVENT_BINDINGS = [
+  { queue: QUEUES.messages, routingKey: 'message.#' },
+  { queue: QUEUES.messages, routingKey: 'status.#' },
+  { queue: QUEUES.notifications, routingKey: 'notification.#' },
+] as const;
+
+const QUORUM = { 'x-queue-type': 'quorum' } as const;
+
+export function retryQueueName(origin: WorkQueue, delayMs: number): string {
+  return `${origin}.retry.${delayMs}ms`;
+}
+
+/** Arguments of a work queue, shared by the declaration here and the consumer's re-declaration. */
+export function workQueueOptions(queue: WorkQueue): { queue: string; durable: true; arguments: Record<string, unknown> } {
+  return { queue, durable: true, arguments: { ...QUORUM } };
+}
+
+/** Declares everything; idempotent, safe to run on every start of every instance. */
+export async function declareTopology(rabbit: Connection, retryDelaysMs: readonly number[]): Promise<void> {
+  await rabbit.exchangeDeclare({ exchange: EXCHANGES.events, type: 'topic', durable: true });
+  await rabbit.exchangeDeclare({ exchange: EXCHANGES.handoff, type: 'fanout', durable: true });
+  for (const queue of [QUEUES.messages, QUEUES.notifications, QUEUES.dead]) {
+    await rabbit.queueDeclare({ queue, durable: true, arguments: { ...QUORUM } });
+  }
+  for (const binding of EVENT_BINDINGS) await rabbit.queueBind({ exchange: EXCHANGES.events, ...binding });
+  for (const queue of [QUEUES.process, QUEUES.archive] as const) {
+    await rabbit.queueDeclare(workQueueOptions(queue));
+    await rabbit.queueBind({ exchange: EXCHANGES.handoff, queue, routingKey: '' });
+    for (const delayMs of new Set(retryDelaysMs)) {
+      await rabbit.queueDeclare({
+        queue: retryQueueName(queue, delayMs),
+        durable: true,
+        arguments: {
+          ...QUORUM,
+          'x-message-ttl': delayMs,
+          'x-dead-letter-exchange': '',
+          'x-dead-letter-routing-key': queue,
+          'x-dead-letter-strategy': 'at-least-once',
+          'x-overflow': 'reject-publish',
+        },
+      });
+    }
+  }
+}

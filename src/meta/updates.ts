@@ -1,0 +1,83 @@
+import { createHash } from 'node:crypto';
+import { obj, objects, str } from './read';
+import type { EntryRef, JsonObject, Update } from './webhook.types';
+
+/**
+ * Message types Meta sends, in the order their content key is looked for when a message comes
+ * without `type` (it happens: see the fixtures' SOURCES.md).
+ */
+export const MESSAGE_CONTENT_KEYS = [
+  'text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contacts', 'interactive', 'button',
+  'reaction', 'order', 'system', 'edit', 'revoke', 'errors',
+] as const;
+
+/** Every message type Meta documents (metric labels use `other` for anything else). */
+export const KNOWN_MESSAGE_TYPES: ReadonlySet<string> = new Set([
+  ...MESSAGE_CONTENT_KEYS.filter((key) => key !== 'errors'), 'unsupported', 'unknown', 'request_welcome', 'ephemeral',
+]);
+
+/** A Meta-provided name made safe for routing keys and metric labels: `[a-z0-9_]`, at most 64 characters. */
+export function safeName(name: string | undefined): string {
+  const clean = (name ?? '').toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 64);
+  return clean === '' ? 'unknown' : clean;
+}
+
+/**
+ * Splits a payload into its updates, each with a dedup key:
+ * - message: the wamid (`m:<wamid>`);
+ * - status: wamid + status (`s:<wamid>:<status>`), plus the participant for group messages,
+ *   where every member's `read` is its own update;
+ * - notification (any field but `messages`, or a `messages` change with neither messages nor
+ *   statuses): the account, field, entry time and a hash of the value.
+ * A message without an id is keyed by a hash of its content, so it is still deduplicated.
+ */
+export function listUpdates(entries: EntryRef[]): Update[] {
+  const updates: Update[] = [];
+  for (const entry of entries) {
+    entry.changes.forEach((change, c) => {
+      const field = change.field;
+      const value = obj(change.value) ?? {};
+      const base = { entryIndex: entry.index, accountId: entry.accountId, entryTime: entry.time, change, value };
+      const messages = field === 'messages' ? objects(value.messages) : [];
+      const statuses = field === 'messages' ? objects(value.statuses) : [];
+      messages.forEach((message, i) => {
+        const id = str(message.id);
+        updates.push({
+          ...base, ref: `${entry.index}.${c}.m${i}`, kind: 'message', type: messageType(message),
+          key: `m:${id ?? `~${hash(message)}`}`, messageId: id ?? null, item: message,
+        });
+      });
+      statuses.forEach((status, i) => {
+        const id = str(status.id);
+        const state = safeName(str(status.status));
+        updates.push({
+          ...base, ref: `${entry.index}.${c}.s${i}`, kind: 'status', type: state,
+          key: `s:${id ?? `~${hash(status)}`}:${state}${groupParticipant(status)}`, messageId: id ?? null, item: status,
+        });
+      });
+      if (messages.length === 0 && statuses.length === 0) {
+        updates.push({
+          ...base, ref: `${entry.index}.${c}.n`, kind: 'notification', type: safeName(field),
+          key: `n:${entry.accountId}:${safeName(field)}:${entry.time ?? ''}:${hash(value)}`, messageId: null, item: value,
+        });
+      }
+    });
+  }
+  return updates;
+}
+
+/** Meta's `type`, or the first content key present when `type` is missing. */
+export function messageType(message: JsonObject): string {
+  const declared = str(message.type);
+  if (declared) return safeName(declared);
+  return MESSAGE_CONTENT_KEYS.find((key) => message[key] !== undefined) ?? 'unknown';
+}
+
+function groupParticipant(status: JsonObject): string {
+  if (str(status.recipient_type) !== 'group') return '';
+  return `:${str(status.recipient_participant_id) ?? str(status.recipient_participant_user_id) ?? ''}`;
+}
+
+function hash(value: unknown): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('base64url').slice(0, 22);
+}

@@ -1,0 +1,161 @@
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+
+/**
+ * Every Prometheus metric of the service, on a registry of its own (tests make one each).
+ *
+ * Label values come from our own vocabulary (tenant ids from tenant records, message types from
+ * the processor registry, error codes), never from request data, so cardinality stays bounded:
+ * an unresolved tenant is `unknown`, an unheard-of message type is `other`.
+ */
+export class Metrics {
+  readonly registry = new Registry();
+
+  // Receiver
+  readonly webhookReceived = new Counter({
+    name: 'webhook_received_total',
+    help: 'Webhook updates received, by tenant, message type and outcome (accepted, duplicate, or the rejection code)',
+    labelNames: ['tenant', 'message_type', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly httpDuration = new Histogram({
+    name: 'http_request_duration_seconds',
+    help: 'HTTP request duration by route, method and status',
+    labelNames: ['route', 'method', 'status'] as const,
+    buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5],
+    registers: [this.registry],
+  });
+  readonly handoffDuration = new Histogram({
+    name: 'handoff_confirm_duration_seconds',
+    help: 'Time from hand-off publish to broker confirm on the receiver',
+    labelNames: ['outcome'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 3],
+    registers: [this.registry],
+  });
+  readonly dependencyDegraded = new Counter({
+    name: 'dependency_degraded_total',
+    help: 'Requests served without a dependency that was unavailable (dedup or rate limit skipped, tenant read from source)',
+    labelNames: ['dependency', 'feature'] as const,
+    registers: [this.registry],
+  });
+
+  // Broker
+  readonly rabbitmqPublish = new Counter({
+    name: 'rabbitmq_publish_total',
+    help: 'Publishes to RabbitMQ by target and status (confirmed, failed)',
+    labelNames: ['target', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly rabbitmqPublishFailures = new Counter({
+    name: 'rabbitmq_publish_failures_total',
+    help: 'Publishes that were not confirmed, by target and reason (timeout, nack, unroutable, connection)',
+    labelNames: ['target', 'reason'] as const,
+    registers: [this.registry],
+  });
+
+  // Caches
+  readonly cacheHit = new Counter({
+    name: 'cache_hit_total',
+    help: 'Cache hits by cache',
+    labelNames: ['cache'] as const,
+    registers: [this.registry],
+  });
+  readonly cacheMiss = new Counter({
+    name: 'cache_miss_total',
+    help: 'Cache misses by cache',
+    labelNames: ['cache'] as const,
+    registers: [this.registry],
+  });
+
+  // Worker
+  readonly processingDuration = new Histogram({
+    name: 'webhook_processing_duration_seconds',
+    help: 'Time the worker spends on one hand-off, by queue and outcome',
+    labelNames: ['queue', 'outcome'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly handoffOutcome = new Counter({
+    name: 'worker_handoff_outcome_total',
+    help: 'Hand-offs settled by the worker, by queue and outcome (ack, retry, dead_letter)',
+    labelNames: ['queue', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly eventsPublished = new Counter({
+    name: 'events_published_total',
+    help: 'Normalized events confirmed by the broker, by tenant, kind and type',
+    labelNames: ['tenant', 'kind', 'type'] as const,
+    registers: [this.registry],
+  });
+  readonly updateFailures = new Counter({
+    name: 'update_processing_failures_total',
+    help: 'Updates whose processing failed (they are retried), by tenant and reason',
+    labelNames: ['tenant', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly statusOutOfOrder = new Counter({
+    name: 'status_out_of_order_total',
+    help: 'Status updates that arrived after a later state (recorded, never regressing the state)',
+    labelNames: ['tenant', 'status'] as const,
+    registers: [this.registry],
+  });
+  /** Per queue, the receipt time (epoch ms) of the oldest hand-off in progress; read at scrape time. */
+  readonly lagProbes = new Map<string, () => number | undefined>();
+  readonly workerLag = new Gauge({
+    name: 'worker_lag_seconds',
+    help: 'Age of the oldest hand-off being processed (since the receiver accepted it); 0 when idle',
+    labelNames: ['queue'] as const,
+    registers: [this.registry],
+    collect: ((probes: Map<string, () => number | undefined>) =>
+      function (this: Gauge<'queue'>) {
+        for (const [queue, oldest] of probes) {
+          const since = oldest();
+          this.set({ queue }, since === undefined ? 0 : Math.max(0, (Date.now() - since) / 1000));
+        }
+      })(this.lagProbes),
+  });
+  readonly rawArchived = new Counter({
+    name: 'raw_payloads_archived_total',
+    help: 'Raw webhook payloads written to the object store, by tenant',
+    labelNames: ['tenant'] as const,
+    registers: [this.registry],
+  });
+  readonly minioUploadDuration = new Histogram({
+    name: 'minio_upload_duration_seconds',
+    help: 'Object store upload duration by bucket kind (raw, failed, media)',
+    labelNames: ['kind'] as const,
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  // Media
+  readonly mediaDownloadDuration = new Histogram({
+    name: 'media_download_duration_seconds',
+    help: 'Time to copy one media file from Meta into the object store, by media type',
+    labelNames: ['media_type'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120],
+    registers: [this.registry],
+  });
+  readonly mediaDownloadSize = new Histogram({
+    name: 'media_download_size_bytes',
+    help: 'Size of media files copied into the object store, by media type',
+    labelNames: ['media_type'] as const,
+    buckets: [10e3, 100e3, 500e3, 1e6, 5e6, 16e6, 50e6, 100e6],
+    registers: [this.registry],
+  });
+  readonly mediaFailures = new Counter({
+    name: 'media_failures_total',
+    help: 'Media that could not be stored (the message is published with media.error), by tenant and reason',
+    labelNames: ['tenant', 'reason'] as const,
+    registers: [this.registry],
+  });
+  readonly graphRequests = new Counter({
+    name: 'graph_api_requests_total',
+    help: "Requests to Meta's Graph API by operation and outcome (ok, an HTTP status, network_error)",
+    labelNames: ['operation', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  constructor(options: { defaultMetrics?: boolean } = {}) {
+    if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: this.registry });
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The one redaction step every log line goes through: no phone number, wa_id, message text,
+ * customer name, token, secret, signature or URL query string reaches the log pipeline.
+ *
+ * Structured fields are masked by name; every other string is scanned for the shapes of
+ * secrets and phone numbers. Identifier fields that are ours or Meta's account ids (never a
+ * person's) are exempt from the phone scan so operators can still search by them.
+ */
+const MASK = '[redacted]';
+
+const SENSITIVE_KEY = /^(phone|phones|phone_number|phonenumber|wa_?id|from|to|recipient(_?id)?|body|text|caption|name|profile|profile_?name|display_?name|formatted_name|first_name|last_name|email|emails|address|addresses|contacts|latitude|longitude|user_?id)$/i;
+const SECRET_KEY = /(token|secret|signature|password|authorization|cookie|api[_-]?key)/i;
+const SAFE_ID_KEY = /^(tenant_?id|tenant|business_?account_?id|phone_?number_?id|account_?id|message_?id|event_?id|correlation_?id|key|raw_?key|bucket|code|route|queue|routing_?key|method|status|level|component|source|timestamp)$/i;
+
+const URL_QUERY = /(https?:\/\/[^\s?#"'<>]+)\?[^\s"'<>]*/g;
+const BEARER = /\b(Bearer|OAuth)\s+[A-Za-z0-9._~+/=-]+/gi;
+const META_TOKEN = /\bEAA[A-Za-z0-9]{16,}\b/g;
+const HMAC = /\bsha256=[0-9a-fA-F]{16,}/g;
+const PHONE = /(?<![\w.])\+?\d[\d ()-]{6,18}\d(?![\w.])/g;
+
+export function redactString(value: string, scanPhones = true): string {
+  let out = value.replace(URL_QUERY, `$1?${MASK}`).replace(BEARER, `$1 ${MASK}`).replace(META_TOKEN, MASK).replace(HMAC, `sha256=${MASK}`);
+  if (scanPhones) out = out.replace(PHONE, (match) => (match.replace(/\D/g, '').length >= 7 ? '[phone]' : match));
+  return out;
+}
+
+export function redact(value: unknown, key = '', depth = 0): unknown {
+  if (key && (SECRET_KEY.test(key) || SENSITIVE_KEY.test(key))) return value === undefined || value === null ? value : MASK;
+  if (typeof value === 'string') return redactString(value, !SAFE_ID_KEY.test(key));
+  if (value === null || typeof value !== 'object') return value;
+  if (depth > 8) return '[too deep]';
+  if (Array.isArray(value)) return value.map((item) => redact(item, '', depth + 1));
+  if (value instanceof Error) return redactString(`${value.name}: ${value.message}`);
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(value)) out[k] = redact(v, k, depth + 1);
+  return out;
+}

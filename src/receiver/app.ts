@@ -1,0 +1,65 @@
+import express, { type Express, type RequestHandler } from 'express';
+import { ValidationError } from '../errors';
+import { correlationId, errorHandler, locals, notFound, opsRoutes, requestLog } from '../http';
+import { parseEnvelope } from '../meta';
+import { currentContext, type Logger, type Metrics, type Readiness } from '../observability';
+import type { TenantResolver } from '../tenants';
+import { parseSignatureHeader, verifySignature } from './signature';
+import { verifySubscription } from './subscription.handler';
+import { tenantShares } from './tenant-shares';
+import type { WebhookIntake } from './webhook-intake';
+
+export interface ReceiverDeps {
+  logger: Logger;
+  metrics: Metrics;
+  readiness: Readiness;
+  tenants: TenantResolver;
+  intake: WebhookIntake;
+  /** Largest body accepted; larger ones get 413 without being read to the end. */
+  bodyLimitBytes: number;
+}
+
+/**
+ * The receiver. `POST /webhook` does only what the acknowledgement needs, in this order:
+ * content type → signature header present → raw bytes (size limit) → envelope → tenant →
+ * HMAC over the exact bytes → dedup + durable hand-off → 200. Everything else (archive,
+ * normalization, media) happens in the worker.
+ */
+export function createApp(deps: ReceiverDeps): Express {
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(correlationId(), requestLog(deps.logger, deps.metrics));
+  app.use(opsRoutes(deps.readiness, deps.metrics));
+
+  app.get('/webhook', verifySubscription(deps.tenants));
+  app.post('/webhook', requireJson, requireSignature, express.raw({ type: () => true, limit: deps.bodyLimitBytes, inflate: false }), async (req, res) => {
+    const raw = req.body as Buffer;
+    const { correlationId, signature } = locals(res);
+    const envelope = parseEnvelope(raw);
+    const shares = await tenantShares(deps.tenants, envelope.entries);
+    verifySignature(raw, signature ?? Buffer.alloc(0), shares.map((share) => share.tenant.appSecret));
+    const status = await deps.intake.accept(raw, shares, correlationId);
+    res.status(200).json({ status, correlationId });
+  });
+
+  app.use(notFound());
+  app.use(
+    errorHandler(deps.logger, (req, code) => {
+      if (req.method === 'POST' && req.path === '/webhook') {
+        deps.metrics.webhookReceived.inc({ tenant: currentContext()?.tenantId ?? 'unknown', message_type: 'unknown', status: code });
+      }
+    }),
+  );
+  return app;
+}
+
+const requireJson: RequestHandler = (req, _res, next) => {
+  next(req.is('application/json') ? undefined : new ValidationError('unsupported_media_type', 'Content-Type must be application/json', 415));
+};
+
+/** Checked before the body is read, so an unsigned request never costs a 3 MB read. */
+const requireSignature: RequestHandler = (req, res, next) => {
+  locals(res).signature = parseSignatureHeader(req.get('X-Hub-Signature-256'));
+  next();
+};

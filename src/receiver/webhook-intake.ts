@@ -1,0 +1,90 @@
+import { randomUUID } from 'node:crypto';
+import type { DedupStore } from '../cache';
+import type { HandoffPublisher } from '../messaging';
+import { KNOWN_MESSAGE_TYPES, listUpdates, type EntryRef, type Update } from '../meta';
+import type { Logger, Metrics } from '../observability';
+import type { Tenant } from '../tenants';
+import { buildRawKey } from './raw-key';
+
+/** The entries of one payload that belong to one tenant. */
+export interface TenantShare {
+  tenant: Tenant;
+  entries: EntryRef[];
+}
+
+export type IntakeResult = 'accepted' | 'duplicate';
+
+/**
+ * Makes a verified payload durable: per tenant, skip it when every update was already handed
+ * off (dedup), otherwise hand it to the worker with publisher confirms, and only then mark its
+ * updates as seen. A failed hand-off throws (503: Meta retries) and leaves no mark behind, so
+ * the retry is not mistaken for a duplicate. Archiving and processing happen in the worker.
+ */
+export class WebhookIntake {
+  constructor(
+    private readonly dedup: DedupStore,
+    private readonly handoff: HandoffPublisher,
+    private readonly logger: Logger,
+    private readonly metrics: Metrics,
+  ) {}
+
+  async accept(raw: Buffer, shares: readonly TenantShare[], correlationId: string): Promise<IntakeResult> {
+    const receivedAt = new Date();
+    const results = await Promise.all(shares.map((share) => this.acceptShare(raw, share, correlationId, receivedAt)));
+    return results.includes('accepted') ? 'accepted' : 'duplicate';
+  }
+
+  private async acceptShare(raw: Buffer, { tenant, entries }: TenantShare, correlationId: string, receivedAt: Date): Promise<IntakeResult> {
+    const updates = listUpdates(entries);
+    const keys = updates.map((update) => update.key);
+    const seen = await this.seen(tenant.id, keys);
+    if (updates.length > 0 && seen.every(Boolean)) {
+      this.count(tenant.id, updates, 'duplicate');
+      this.logger.info('duplicate webhook absorbed', { tenantId: tenant.id, updates: updates.length });
+      return 'duplicate';
+    }
+
+    const rawKey = buildRawKey(tenant.id, receivedAt, updates, raw);
+    const started = performance.now();
+    try {
+      await this.handoff.toWorker({
+        type: 'webhook.received',
+        version: 1,
+        handoffId: randomUUID(),
+        tenantId: tenant.id,
+        correlationId,
+        receivedAt: receivedAt.toISOString(),
+        rawKey,
+        entryIndexes: entries.map((entry) => entry.index),
+        source: 'meta',
+        attempt: 1,
+        body: raw,
+      });
+    } finally {
+      this.metrics.handoffDuration.observe({ outcome: 'done' }, (performance.now() - started) / 1000);
+    }
+    this.count(tenant.id, updates, 'accepted');
+    this.dedup.mark(tenant.id, keys).catch((err: unknown) => {
+      this.logger.warn('dedup marks not written; a redelivery will be absorbed by the worker instead', { cause: String(err) });
+    });
+    return 'accepted';
+  }
+
+  /** Dedup degrades open: without Redis every update counts as new (the worker still dedups events). */
+  private async seen(tenantId: string, keys: string[]): Promise<boolean[]> {
+    try {
+      return await this.dedup.seen(tenantId, keys);
+    } catch (err) {
+      this.metrics.dependencyDegraded.inc({ dependency: 'redis', feature: 'dedup' });
+      this.logger.warn('dedup unavailable, handing off without it', { cause: String(err) });
+      return keys.map(() => false);
+    }
+  }
+
+  private count(tenant: string, updates: readonly Update[], status: IntakeResult): void {
+    for (const update of updates) {
+      const type = update.kind !== 'message' ? update.kind : KNOWN_MESSAGE_TYPES.has(update.type) ? update.type : 'other';
+      this.metrics.webhookReceived.inc({ tenant, message_type: type, status });
+    }
+  }
+}

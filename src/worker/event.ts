@@ -1,0 +1,135 @@
+import { v5 as uuidv5 } from 'uuid';
+import { num, objects, obj, str, type Json, type UpdateKind } from '../meta';
+
+/** Version of the event body; bumped on any change a consumer could notice (schemas/inbound-event.v1.schema.json). */
+export const SCHEMA_VERSION = 1;
+
+/** Namespace of event ids (UUID v5): the same update of the same tenant always gets the same id. */
+const EVENT_NAMESPACE = '6f1c8a52-3d0e-4b8e-9a57-6b0f3c2d9e41';
+
+/** The customer, as Meta identifies them: a phone-based wa_id, a business-scoped user id, or both. */
+export interface Sender {
+  waId: string | null;
+  userId: string | null;
+  parentUserId: string | null;
+  /** E.164 (`+16505551234`), or null when Meta sent no phone number (user id only, placeholder). */
+  phone: string | null;
+  /** ISO 3166-1 alpha-2 country of the phone number, when it can be told. */
+  country: string | null;
+  name: string | null;
+  username: string | null;
+  /** True or false only when Meta says so; null otherwise. */
+  isBusiness: boolean | null;
+}
+
+export interface Referral {
+  sourceUrl: string | null;
+  sourceId: string | null;
+  sourceType: string | null;
+  headline: string | null;
+  body: string | null;
+  mediaType: string | null;
+  imageUrl: string | null;
+  videoUrl: string | null;
+  thumbnailUrl: string | null;
+  ctwaClid: string | null;
+}
+
+export interface MessageContext {
+  /** The message this one replies to (or the product it asks about). */
+  repliedTo: { messageId: string | null; from: string | null } | null;
+  forwarded: boolean;
+  frequentlyForwarded: boolean;
+  product: { catalogId: string | null; productRetailerId: string | null } | null;
+  /** Click-to-WhatsApp ad or post that started the conversation. */
+  referral: Referral | null;
+}
+
+export interface MetaError {
+  code: number | null;
+  title: string | null;
+  message: string | null;
+  details: string | null;
+  href: string | null;
+}
+
+export interface StatusInfo {
+  state: string;
+  /** The state recorded for this message before this update, if any. */
+  previous: string | null;
+  /** True when a later state was already recorded: the update is kept, the state does not go back. */
+  outOfOrder: boolean;
+  recipient: { waId: string | null; userId: string | null; phone: string | null; type: string | null; participant: string | null };
+  errors: MetaError[];
+  conversation: { id: string | null; originType: string | null; expiresAt: string | null } | null;
+  pricing: { billable: boolean | null; pricingModel: string | null; category: string | null; type: string | null } | null;
+  bizOpaqueCallbackData: string | null;
+}
+
+export interface MediaContent {
+  id: string | null;
+  mimeType: string | null;
+  sha256: string | null;
+  size: number | null;
+  bucket: string | null;
+  key: string | null;
+  /** Presigned GET of the stored copy (valid for an hour from publication). */
+  url: string | null;
+  urlExpiresAt: string | null;
+  /** Why the media could not be stored; the message is published anyway. */
+  error?: { code: string; message: string };
+}
+
+/** Type-specific fields of an event (`text` has `body`, `image` has `media`, an edit nests a message). */
+export type ContentValue = Json | MediaContent | MetaError[] | Content | undefined;
+export interface Content {
+  [key: string]: ContentValue;
+}
+
+export interface InboundEvent {
+  schemaVersion: typeof SCHEMA_VERSION;
+  eventId: string;
+  correlationId: string;
+  kind: UpdateKind;
+  type: string;
+  tenantId: string;
+  businessAccountId: string;
+  phoneNumberId: string | null;
+  /** Meta's wamid, for messages and statuses. */
+  messageId: string | null;
+  /** When it happened, per Meta (ISO-8601 UTC); the receipt time when Meta gave none. */
+  timestamp: string;
+  /** When the receiver accepted the webhook (ISO-8601 UTC). */
+  receivedAt: string;
+  from: Sender | null;
+  context: MessageContext | null;
+  content: Content | null;
+  status: StatusInfo | null;
+  raw: { bucket: string; key: string; ref: string };
+  metadata: {
+    tenantName: string | null;
+    displayPhoneNumber: string | null;
+    source: 'meta' | 'replay';
+    /** Features that were unavailable while this event was produced (e.g. `media`, `state-manager`). */
+    degraded: string[];
+  };
+}
+
+export function eventIdOf(tenantId: string, kind: UpdateKind, key: string): string {
+  return uuidv5(`${tenantId}|${kind}|${key}`, EVENT_NAMESPACE);
+}
+
+export function routingKeyOf(event: Pick<InboundEvent, 'kind' | 'type'>): string {
+  return `${event.kind}.${event.type}`;
+}
+
+/** Meta's error objects, normalized (they appear on messages, change values and statuses). */
+export function metaErrors(value: Json | undefined): MetaError[] {
+  return objects(value).map((e) => ({
+    code: num(e.code) ?? null,
+    title: str(e.title) ?? null,
+    message: str(e.message) ?? null,
+    details: str(obj(e.error_data)?.details) ?? null,
+    href: str(e.href) ?? null,
+  }));
+}

@@ -1,0 +1,17 @@
+export { archiveHandler } from './archive.handler';
+export {
+  eventIdOf,
+  routingKeyOf,
+  SCHEMA_VERSION,
+  type Content,
+  type InboundEvent,
+  type MediaContent,
+  type MessageContext,
+  type Sender,
+  type StatusInfo,
+} from './event';
+export { HandoffConsumer, type HandoffHandler } from './handoff.consumer';
+export type { HandlerOutcome } from './outcome';
+export { processHandler, type ProcessDeps } from './process.handler';
+export { AccessTokens, MediaService, MEDIA_RULES } from './media';
+export { MEDIA_TYPES, PROCESSORS, type MediaPort, type MediaRequest, type MediaType, type MessageType } from './processors';

@@ -1,0 +1,84 @@
+import type { StatusOrderStore } from '../../cache';
+import { isoFromUnix, messageType, obj, str, type JsonObject, type Update } from '../../meta';
+import type { Tenant } from '../../tenants';
+import { eventIdOf, metaErrors, SCHEMA_VERSION, type Content, type InboundEvent } from '../event';
+import { notificationContent } from '../processors/notification.processor';
+import { processorFor, type MediaPort, type ProcessorInput } from '../processors';
+import { statusInfo } from '../processors/status.processor';
+import { contextOf } from './context';
+import { senderOf } from './sender';
+
+export interface BuildContext {
+  tenantId: string;
+  /** Null when the tenant record is gone (the event is still produced, without its metadata). */
+  tenant: Tenant | null;
+  correlationId: string;
+  receivedAt: string;
+  source: 'meta' | 'replay';
+  raw: { bucket: string; key: string };
+  media: MediaPort;
+  statusOrder: StatusOrderStore;
+}
+
+/** One update → one event of the contract. Odd input gives nulls, never an exception. */
+export async function buildEvent(update: Update, ctx: BuildContext): Promise<InboundEvent> {
+  const metadata = obj(update.value.metadata);
+  const event: InboundEvent = {
+    schemaVersion: SCHEMA_VERSION,
+    eventId: eventIdOf(ctx.tenantId, update.kind, update.key),
+    correlationId: ctx.correlationId,
+    kind: update.kind,
+    type: update.type,
+    tenantId: ctx.tenantId,
+    businessAccountId: update.accountId,
+    phoneNumberId: str(metadata?.phone_number_id) ?? null,
+    messageId: update.messageId,
+    timestamp: isoFromUnix(update.item.timestamp) ?? isoFromUnix(update.entryTime) ?? ctx.receivedAt,
+    receivedAt: ctx.receivedAt,
+    from: null,
+    context: null,
+    content: null,
+    status: null,
+    raw: { ...ctx.raw, ref: update.ref },
+    metadata: {
+      tenantName: ctx.tenant?.name ?? null,
+      displayPhoneNumber: str(metadata?.display_phone_number) ?? null,
+      source: ctx.source,
+      degraded: [],
+    },
+  };
+  switch (update.kind) {
+    case 'message': {
+      event.from = senderOf(update.item, update.value);
+      event.context = contextOf(update.item);
+      event.content = await messageContent(update.type, update.item, update.value, input(update, event.eventId, ctx));
+      break;
+    }
+    case 'status': {
+      const status = statusInfo(update.item);
+      const participant = status.recipient.participant ? `:${status.recipient.participant}` : '';
+      const transition = await ctx.statusOrder.record(ctx.tenantId, `${update.messageId ?? event.eventId}${participant}`, status.state);
+      event.status = { ...status, ...transition };
+      break;
+    }
+    case 'notification':
+      event.content = notificationContent(update.change.field, update.value);
+      break;
+  }
+  return event;
+}
+
+function input(update: Update, eventId: string, ctx: BuildContext): Omit<ProcessorInput, 'message'> {
+  const base = { messageId: update.messageId ?? eventId, receivedAt: ctx.receivedAt, tenantId: ctx.tenantId, tenant: ctx.tenant, media: ctx.media };
+  const nested = async (message: JsonObject): Promise<{ type: string; content: Content }> => {
+    const type = messageType(message);
+    return { type, content: await processorFor(type)({ ...base, message, nested: () => Promise.resolve({ type: 'unknown', content: {} }) }) };
+  };
+  return { ...base, nested };
+}
+
+async function messageContent(type: string, message: JsonObject, value: JsonObject, rest: Omit<ProcessorInput, 'message'>): Promise<Content> {
+  const content = await processorFor(type)({ ...rest, message });
+  const errors = [...metaErrors(message.errors), ...metaErrors(value.errors)];
+  return errors.length > 0 ? { ...content, errors } : content;
+}

@@ -1,0 +1,91 @@
+import type { DedupStore, StatusOrderStore } from '../cache';
+import { AppError, PermanentError, TransientError } from '../errors';
+import type { EventPublisher } from '../messaging';
+import { KNOWN_MESSAGE_TYPES, listUpdates, parseEnvelope, type Update } from '../meta';
+import type { Logger, Metrics } from '../observability';
+import type { TenantResolver } from '../tenants';
+import { eventIdOf, type InboundEvent } from './event';
+import type { HandoffHandler } from './handoff.consumer';
+import { buildEvent, type BuildContext } from './normalize/event-builder';
+import type { MediaPort } from './processors';
+
+export interface ProcessDeps {
+  tenants: TenantResolver;
+  /** Marks of events already confirmed by the broker (namespace `ev`). */
+  eventDedup: DedupStore;
+  statusOrder: StatusOrderStore;
+  events: EventPublisher;
+  media: MediaPort;
+  rawBucket: string;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/**
+ * Process queue: every update of the tenant's entries becomes one event, published with
+ * confirms as soon as it is built (a slow media download does not hold a text back). Events
+ * already confirmed for an earlier delivery are skipped by their stable id. If some updates
+ * fail, the others stay published and only the failing ones are retried.
+ */
+export function processHandler(deps: ProcessDeps): HandoffHandler {
+  return async (handoff) => {
+    let entries;
+    try {
+      entries = parseEnvelope(handoff.body).entries.filter((entry) => handoff.entryIndexes.includes(entry.index));
+    } catch (cause) {
+      throw new PermanentError('unparseable_payload', 'Hand-off payload is not a WhatsApp webhook', { cause });
+    }
+    const tenant = entries[0] ? await deps.tenants.resolveEntry(entries[0]) : null;
+    if (tenant?.id !== handoff.tenantId) {
+      deps.logger.warn('tenant record not found for this hand-off; publishing without tenant metadata', { tenantId: handoff.tenantId });
+    }
+
+    const only = handoff.only ? new Set(handoff.only) : undefined;
+    const updates = listUpdates(entries).filter((update) => !only || only.has(update.ref));
+    const ids = updates.map((update) => eventIdOf(handoff.tenantId, update.kind, update.key));
+    const published = await deps.eventDedup.seen(handoff.tenantId, ids);
+
+    const ctx: BuildContext = {
+      tenantId: handoff.tenantId,
+      tenant: tenant?.id === handoff.tenantId ? tenant : null,
+      correlationId: handoff.correlationId,
+      receivedAt: handoff.receivedAt,
+      source: handoff.source,
+      raw: { bucket: deps.rawBucket, key: handoff.rawKey },
+      media: deps.media,
+      statusOrder: deps.statusOrder,
+    };
+    const results = await Promise.allSettled(updates.map((update, i) => (published[i] ? Promise.resolve() : publishOne(update, ctx, deps))));
+
+    const failed = results.flatMap((result, i) => (result.status === 'rejected' ? [{ ref: updates[i]?.ref ?? '', error: result.reason as unknown }] : []));
+    if (failed.length === 0) return { status: 'done' };
+    for (const { error } of failed) {
+      deps.metrics.updateFailures.inc({ tenant: handoff.tenantId, reason: error instanceof AppError ? error.code : 'internal_error' });
+    }
+    return { status: 'partial', failedRefs: failed.map((f) => f.ref), error: decisive(failed.map((f) => f.error)) };
+  };
+}
+
+async function publishOne(update: Update, ctx: BuildContext, deps: ProcessDeps): Promise<void> {
+  const event = await buildEvent(update, ctx);
+  await deps.events.publish(event);
+  deps.metrics.eventsPublished.inc({ tenant: event.tenantId, kind: event.kind, type: typeLabel(event) });
+  if (event.status?.outOfOrder) deps.metrics.statusOutOfOrder.inc({ tenant: event.tenantId, status: typeLabel(event) });
+  await deps.eventDedup.mark(event.tenantId, [event.eventId]).catch((err: unknown) => {
+    deps.logger.warn('event published but not marked; a redelivery would publish it again', { eventId: event.eventId, cause: String(err) });
+  });
+}
+
+/** The error that decides the retry policy: anything that is not an outage wins (bounded attempts). */
+function decisive(errors: unknown[]): unknown {
+  return errors.find((error) => !(error instanceof TransientError)) ?? errors[0];
+}
+
+const STATUS_TYPES = new Set(['sent', 'delivered', 'read', 'played', 'failed', 'deleted', 'warning']);
+
+/** Bounded metric label for an event type. */
+function typeLabel(event: Pick<InboundEvent, 'kind' | 'type'>): string {
+  if (event.kind === 'message') return KNOWN_MESSAGE_TYPES.has(event.type) ? event.type : 'other';
+  if (event.kind === 'status') return STATUS_TYPES.has(event.type) ? event.type : 'other';
+  return event.type;
+}

@@ -1,0 +1,15 @@
+import { obj, str } from '../../meta';
+import type { Processor } from './processor';
+
+/** `system`: the customer changed number (`user_changed_number`) or identity (`customer_identity_changed`). */
+export const systemProcessor: Processor = ({ message }) => {
+  const system = obj(message.system) ?? {};
+  return {
+    systemType: str(system.type) ?? null,
+    body: str(system.body) ?? null,
+    waId: str(system.wa_id) ?? null,
+    newWaId: str(system.new_wa_id) ?? null,
+    customer: str(system.customer) ?? null,
+    identity: obj(message.identity) ?? null,
+  };
+};
