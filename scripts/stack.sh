@@ -8,6 +8,8 @@
 #   scripts/stack.sh status             say what answers
 #   scripts/stack.sh stop|start|restart redis|rabbitmq|s3
 #                                       fault injection for tests (only services this script started)
+#   scripts/stack.sh vhost add|delete <name>
+#                                       a RabbitMQ virtual host for one test file (guest has all rights)
 #
 # Safe to run twice: a service that already answers on its port is reused as it is.
 # Ports: REDIS_PORT (6379), AMQP_PORT (5672), S3_PORT (9000). State: STACK_DIR (.stack).
@@ -164,11 +166,21 @@ service_cmd() { # action service
   esac
 }
 
+vhost_cmd() { # add|delete name
+  [ -n "${2:-}" ] || die "usage: stack.sh vhost add|delete <name>"
+  case "$1" in
+    add) rabbitmqctl_ add_vhost "$2" >/dev/null && rabbitmqctl_ set_permissions -p "$2" guest '.*' '.*' '.*' >/dev/null ;;
+    delete) rabbitmqctl_ delete_vhost "$2" >/dev/null 2>&1 || true ;;
+    *) die "usage: stack.sh vhost add|delete <name>" ;;
+  esac
+}
+
 case "${1:-up}" in
   up) cmd_up ;;
   down) cmd_down ;;
   status) cmd_status ;;
   stop | start) service_cmd "$1" "${2:-}" ;;
   restart) service_cmd stop "${2:-}"; service_cmd start "${2:-}" ;;
-  *) die "usage: stack.sh up|down|status|stop <svc>|start <svc>|restart <svc>" ;;
+  vhost) vhost_cmd "${2:-}" "${3:-}" ;;
+  *) die "usage: stack.sh up|down|status|stop <svc>|start <svc>|restart <svc>|vhost add|delete <name>" ;;
 esac

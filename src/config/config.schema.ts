@@ -8,7 +8,8 @@ import { z } from 'zod';
  * Variables marked `secret` never appear in logs or error messages.
  */
 
-const port = z.coerce.number().int().min(1).max(65535);
+/** 0 picks a free port (tests). */
+const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })

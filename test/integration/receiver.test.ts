@@ -1,0 +1,279 @@
+import { createHash } from 'node:crypto';
+import request from 'supertest';
+import { QUEUES } from '../../src/messaging';
+import { signPayload } from '../../src/receiver';
+import { FIXTURE_SECRET, fixtureTenants, tenant, webhookFixtures } from '../helpers/fixtures';
+import { Harness, type RunningService } from '../helpers/harness';
+import { stack } from '../helpers/stack';
+import { eventually } from '../helpers/wait';
+
+jest.setTimeout(120_000);
+
+const tenantA = tenant('tenant-a', '900000000000001', 'secret-of-a', { verifyToken: 'verify-a' });
+const tenantB = tenant('tenant-b', '900000000000002', 'secret-of-b', { verifyToken: 'verify-b' });
+
+function payloadFor(accountId: string, wamid = `wamid.${Math.random().toString(36).slice(2)}`): string {
+  return JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [
+      {
+        id: accountId,
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              messaging_product: 'whatsapp',
+              metadata: { display_phone_number: '15550001111', phone_number_id: '100200300' },
+              contacts: [{ profile: { name: 'Ada' }, wa_id: '447700900123' }],
+              messages: [{ from: '447700900123', id: wamid, timestamp: '1763800000', type: 'text', text: { body: 'hi there' } }],
+            },
+          },
+        ],
+      },
+    ],
+  });
+}
+
+const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+describe('receiver', () => {
+  let harness: Harness;
+  let api: RunningService;
+
+  beforeAll(async () => {
+    harness = await Harness.create('receiver', [...fixtureTenants(), tenantA, tenantB]);
+    api = await harness.start('api');
+  });
+  afterAll(async () => harness.close());
+
+  describe('when every published fixture is posted, signed with its tenant secret', () => {
+    const fixtures = webhookFixtures().filter((f) => (f.json.entry?.length ?? 0) > 0);
+    const responses: Array<{ name: string; correlationId: string; tenantId: string }> = [];
+
+    it('then each answers 200, makes one hand-off, and the same POST again makes none', async () => {
+      expect(fixtures.length).toBeGreaterThan(140);
+      const accountToTenant = new Map(harness.tenants.map((t) => [t.businessAccountId, t.id]));
+      let handoffs = await harness.depth(QUEUES.process);
+      for (const f of fixtures) {
+        await harness.clearMarks();
+        const first = await harness.post(api, f.bytes, FIXTURE_SECRET);
+        expect({ name: f.name, status: first.status, body: first.body as unknown }).toMatchObject({ name: f.name, status: 200, body: { status: 'accepted' } });
+        handoffs += 1;
+        expect(await harness.depth(QUEUES.process)).toBe(handoffs);
+        responses.push({ name: f.name, correlationId: first.headers['x-correlation-id'] as string, tenantId: accountToTenant.get(String(f.json.entry?.[0]?.id))! });
+
+        const again = await harness.post(api, f.bytes, FIXTURE_SECRET);
+        expect({ name: f.name, status: again.status, body: again.body as unknown }).toMatchObject({ name: f.name, status: 200, body: { status: 'duplicate' } });
+        expect(await harness.depth(QUEUES.process)).toBe(handoffs);
+      }
+    });
+
+    it('then each hand-off carries the exact bytes, the tenant, a raw key and the correlation id', async () => {
+      const reader = harness.reader(QUEUES.process);
+      const messages = await reader.waitFor(fixtures.length);
+      expect(messages).toHaveLength(fixtures.length);
+      messages.forEach((msg, i) => {
+        const f = fixtures[i]!;
+        const expected = responses[i]!;
+        expect(Buffer.isBuffer(msg.body) && msg.body.equals(f.bytes)).toBe(true);
+        expect(msg.headers?.['x-tenant-id']).toBe(expected.tenantId);
+        expect(msg.headers?.['x-raw-key']).toMatch(new RegExp(`^${expected.tenantId}/\\d{4}-\\d{2}-\\d{2}/\\d{13}-[A-Za-z0-9._=-]+\\.json$`));
+        expect(msg.correlationId).toBe(expected.correlationId);
+        expect(msg.messageId).toEqual(expect.any(String));
+      });
+      await reader.close();
+    });
+
+    it('then a worker archives every payload byte for byte under its tenant', async () => {
+      const worker = await harness.start('worker');
+      const objects = harness.objects();
+      const listed = await eventually(
+        async () => {
+          const keys: string[] = [];
+          for await (const o of objects.list(harness.rawBucket, '')) keys.push(o.key);
+          return keys.length >= fixtures.length ? keys : undefined;
+        },
+        60_000,
+        'every raw payload archived',
+      );
+      expect(listed).toHaveLength(fixtures.length);
+      const expected = new Map(fixtures.map((f) => [sha(f.bytes), f.name]));
+      const seen = new Set<string>();
+      for (const key of listed) {
+        const stored = await objects.get(harness.rawBucket, key);
+        const digest = sha(stored!.body);
+        expect(expected.has(digest)).toBe(true);
+        seen.add(digest);
+        expect(stored!.metadata['tenant-id']).toBe(key.split('/')[0]);
+      }
+      expect(seen.size).toBe(expected.size);
+      expect(worker.metrics.rawArchived).toBeDefined();
+      await worker.handle.stop();
+    });
+
+    it('then the metrics count what was accepted and what was a duplicate', async () => {
+      const metric = await api.metrics.webhookReceived.get();
+      const total = (status: string): number => metric.values.filter((v) => v.labels.status === status).reduce((n, v) => n + v.value, 0);
+      expect(total('accepted')).toBeGreaterThanOrEqual(fixtures.length);
+      expect(total('duplicate')).toBe(total('accepted'));
+    });
+  });
+
+  describe('when the input is bad', () => {
+    const good = payloadFor(tenantA.businessAccountId);
+    const cases: Array<{ name: string; send: () => request.Test; status: number; code: string }> = [
+      {
+        name: 'the signature header is missing',
+        send: () => request(api.handle.url).post('/webhook').set('Content-Type', 'application/json').send(good),
+        status: 401,
+        code: 'signature_missing',
+      },
+      {
+        name: 'the signature header is malformed',
+        send: () => request(api.handle.url).post('/webhook').set('Content-Type', 'application/json').set('X-Hub-Signature-256', 'sha1=abc').send(good),
+        status: 401,
+        code: 'signature_malformed',
+      },
+      { name: 'the signature is wrong', send: () => harness.post(api, good, 'not-the-secret'), status: 401, code: 'signature_invalid' },
+      {
+        name: 'the body was changed after signing',
+        send: () =>
+          request(api.handle.url)
+            .post('/webhook')
+            .set('Content-Type', 'application/json')
+            .set('X-Hub-Signature-256', signPayload(good, tenantA.appSecret))
+            .send(good.replace('hi there', 'hi thera')),
+        status: 401,
+        code: 'signature_invalid',
+      },
+      { name: 'the account is unknown', send: () => harness.post(api, payloadFor('404404404'), 'anything'), status: 404, code: 'unknown_account' },
+      { name: 'the JSON is malformed', send: () => harness.post(api, '{"object": "whatsapp_business_account", "entry": [', 'x'), status: 400, code: 'malformed_json' },
+      {
+        name: 'the object is not WhatsApp',
+        send: () => harness.post(api, JSON.stringify({ object: 'instagram', entry: [] }), 'x'),
+        status: 422,
+        code: 'unsupported_object',
+      },
+      {
+        name: 'entry is not an array',
+        send: () => harness.post(api, JSON.stringify({ object: 'whatsapp_business_account', entry: {} }), 'x'),
+        status: 400,
+        code: 'invalid_envelope',
+      },
+      {
+        name: 'entry is empty',
+        send: () => harness.post(api, JSON.stringify({ object: 'whatsapp_business_account', entry: [] }), 'x'),
+        status: 400,
+        code: 'empty_entry',
+      },
+      {
+        name: 'the content type is not JSON',
+        send: () => harness.post(api, good, tenantA.appSecret, { 'Content-Type': 'text/plain' }),
+        status: 415,
+        code: 'unsupported_media_type',
+      },
+      {
+        name: 'the body is over the limit',
+        send: () => harness.post(api, JSON.stringify({ object: 'whatsapp_business_account', entry: [], pad: 'x'.repeat(3_670_017) }), 'x'),
+        status: 413,
+        code: 'payload_too_large',
+      },
+    ];
+
+    it.each(cases)('when $name, then $status $code, a log line with the correlation id, a metric, and no hand-off', async ({ send, status, code }) => {
+      const before = await harness.depth(QUEUES.process);
+      const countBefore = (await api.metrics.webhookReceived.get()).values.filter((v) => v.labels.status === code).reduce((n, v) => n + v.value, 0);
+      const res = await send().set('X-Correlation-Id', `bad-${code}`);
+      expect(res.status).toBe(status);
+      expect(res.body).toEqual({ error: { code, message: expect.any(String), correlationId: `bad-${code}` } });
+      expect(res.headers['x-correlation-id']).toBe(`bad-${code}`);
+      expect(await harness.depth(QUEUES.process)).toBe(before);
+      const lines = harness.parsedLogs().filter((l) => l.correlationId === `bad-${code}`);
+      expect(lines.some((l) => l.code === code && l.message === 'request' && l.status === status)).toBe(true);
+      const countAfter = (await api.metrics.webhookReceived.get()).values.filter((v) => v.labels.status === code).reduce((n, v) => n + v.value, 0);
+      expect(countAfter).toBe(countBefore + 1);
+    });
+  });
+
+  describe('when two tenants have different secrets and verify tokens', () => {
+    it('then each tenant is accepted with its own secret and refused with the other', async () => {
+      expect((await harness.post(api, payloadFor(tenantA.businessAccountId), tenantA.appSecret)).status).toBe(200);
+      expect((await harness.post(api, payloadFor(tenantB.businessAccountId), tenantB.appSecret)).status).toBe(200);
+      const crossed = await harness.post(api, payloadFor(tenantA.businessAccountId), tenantB.appSecret);
+      expect(crossed.status).toBe(401);
+      expect((crossed.body as { error: { code: string } }).error.code).toBe('signature_invalid');
+    });
+
+    it("then GET /webhook echoes the challenge for either tenant's verify token and refuses any other", async () => {
+      for (const token of ['verify-a', 'verify-b']) {
+        const res = await request(api.handle.url).get('/webhook').query({ 'hub.mode': 'subscribe', 'hub.verify_token': token, 'hub.challenge': '1158201444' });
+        expect(res.status).toBe(200);
+        expect(res.headers['content-type']).toMatch(/^text\/plain/);
+        expect(res.text).toBe('1158201444');
+      }
+      const wrong = await request(api.handle.url).get('/webhook').query({ 'hub.mode': 'subscribe', 'hub.verify_token': 'nope', 'hub.challenge': '1' });
+      expect(wrong.status).toBe(403);
+      const incomplete = await request(api.handle.url).get('/webhook').query({ 'hub.mode': 'subscribe' });
+      expect(incomplete.status).toBe(400);
+    });
+  });
+
+  describe('when RabbitMQ is down', () => {
+    it('then the webhook gets 503, and once the broker is back the same payload is accepted and handed off once', async () => {
+      const body = payloadFor(tenantA.businessAccountId);
+      await stack('stop', 'rabbitmq');
+      let refused;
+      try {
+        refused = await harness.post(api, body, tenantA.appSecret);
+      } finally {
+        await stack('start', 'rabbitmq');
+      }
+      expect(refused.status).toBe(503);
+      expect((refused.body as { error: { code: string } }).error.code).toBe('broker_unavailable');
+
+      await eventually(async () => (await request(api.handle.url).get('/ready')).status === 200, 30_000, 'receiver ready again');
+      const before = await harness.depth(QUEUES.process);
+      const accepted = await harness.post(api, body, tenantA.appSecret);
+      expect(accepted.body).toMatchObject({ status: 'accepted' });
+      expect(await harness.depth(QUEUES.process)).toBe(before + 1);
+      const again = await harness.post(api, body, tenantA.appSecret);
+      expect(again.body).toMatchObject({ status: 'duplicate' });
+      expect(await harness.depth(QUEUES.process)).toBe(before + 1);
+    });
+  });
+
+  describe('when the object store is down', () => {
+    it('then the webhook is still acknowledged fast, its events are published, and its archive appears once the store is back', async () => {
+      const worker = await harness.start('worker');
+      const events = harness.reader(QUEUES.messages);
+      const wamid = `wamid.s3-outage-${harness.id}`;
+      await stack('stop', 's3');
+      let res;
+      let elapsed = 0;
+      try {
+        const started = performance.now();
+        res = await harness.post(api, payloadFor(tenantA.businessAccountId, wamid), tenantA.appSecret);
+        elapsed = performance.now() - started;
+        await eventually(() => events.bodies().some((e) => e.messageId === wamid), 15_000, 'the event while the store is down');
+        expect(await harness.objects().exists(harness.rawBucket, 'x').catch(() => 'down')).toBe('down');
+      } finally {
+        await stack('start', 's3');
+      }
+      expect(res.status).toBe(200);
+      expect(elapsed).toBeLessThan(1_000);
+      const key = await eventually(
+        async () => {
+          for await (const o of harness.objects().list(harness.rawBucket, `${tenantA.id}/`)) {
+            const stored = await harness.objects().get(harness.rawBucket, o.key);
+            if (stored?.body.toString().includes(wamid)) return o.key;
+          }
+          return undefined;
+        },
+        30_000,
+        'the raw archive after the store came back',
+      );
+      expect(key).toMatch(new RegExp(`^${tenantA.id}/`));
+      await worker.handle.stop();
+    });
+  });
+});
