@@ -3,25 +3,40 @@ import type { Express } from 'express';
 
 export interface HttpServer {
   url: string;
-  /** Stops accepting, lets in-flight requests finish (idle keep-alive sockets are closed); idempotent. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting connections and lets requests in progress finish. Keep-alive sockets that
+   * are busy when this starts get `Connection: close` on their response and are closed once
+   * idle; whatever is still open after `forceAfterMs` is cut. Idempotent.
+   */
+  close(forceAfterMs?: number): Promise<void>;
 }
 
 export function listen(app: Express, port: number, host = '0.0.0.0'): Promise<HttpServer> {
   return new Promise((resolve, reject) => {
+    let closing = false;
     const server: Server = app.listen(port, host, (err?: Error) => {
       if (err) return reject(err);
       const address = server.address();
       const boundPort = typeof address === 'object' && address ? address.port : port;
-      let closing: Promise<void> | undefined;
+      let closed: Promise<void> | undefined;
       resolve({
         url: `http://127.0.0.1:${boundPort}`,
-        close: () =>
-          (closing ??= new Promise<void>((done) => {
-            server.close(() => done());
+        close: (forceAfterMs = 10_000) =>
+          (closed ??= new Promise<void>((done) => {
+            closing = true;
+            const sweep = setInterval(() => server.closeIdleConnections(), 50);
+            const force = setTimeout(() => server.closeAllConnections(), forceAfterMs);
+            server.close(() => {
+              clearInterval(sweep);
+              clearTimeout(force);
+              done();
+            });
             server.closeIdleConnections();
           })),
       });
+    });
+    server.on('request', (_req, res) => {
+      if (closing) res.setHeader('Connection', 'close');
     });
     // Keep-alive longer than a typical load balancer's idle timeout (60 s), so it closes first.
     server.keepAliveTimeout = 65_000;

@@ -1,0 +1,105 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { QUEUES } from '../../src/messaging';
+import { signPayload } from '../../src/receiver';
+import { tenant } from '../helpers/fixtures';
+import { Harness } from '../helpers/harness';
+import { eventually } from '../helpers/wait';
+
+jest.setTimeout(90_000);
+
+const ROOT = join(__dirname, '../..');
+
+interface Spawned {
+  child: ChildProcess;
+  stdout: string[];
+  stderr: string[];
+  exit: Promise<number | null>;
+}
+
+/** The real entry point (`src/main.ts`), configured by environment only. */
+function spawnService(env: NodeJS.ProcessEnv): Spawned {
+  const child = spawn(process.execPath, ['--no-warnings', '--import', 'tsx', 'src/main.ts'], {
+    cwd: ROOT,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, ENV_FILE: '/nonexistent/.env', ...env },
+  });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  child.stdout.setEncoding('utf8').on('data', (d: string) => stdout.push(...d.split('\n').filter(Boolean)));
+  child.stderr.setEncoding('utf8').on('data', (d: string) => stderr.push(d));
+  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+  return { child, stdout, stderr, exit };
+}
+
+describe('the service process', () => {
+  const acme = tenant('acme', '700000000000001', 'acme-secret');
+  let harness: Harness;
+
+  beforeAll(async () => {
+    harness = await Harness.create('process', [acme]);
+  });
+  afterAll(async () => harness.close());
+
+  it('when variables are missing or malformed, then start-up fails naming every one of them', async () => {
+    const { exit, stderr } = spawnService({ MINIO_PORT: 'abc', ROLE: 'everything', TENANTS_FILE: 'x.json' });
+    expect(await exit).toBe(1);
+    const message = stderr.join('');
+    expect(message).toMatch(/MINIO_ACCESS_KEY: .*not set/);
+    expect(message).toMatch(/MINIO_SECRET_KEY: .*not set/);
+    expect(message).toContain('MINIO_PORT');
+    expect(message).toContain('ROLE');
+  });
+
+  it('when the tenants file is broken, then start-up fails naming the file and the record', async () => {
+    const file = join(require('node:os').tmpdir() as string, `tenants-${harness.id}.json`);
+    writeFileSync(file, JSON.stringify([{ id: 'acme', name: 'Acme' }]));
+    const { exit, stdout } = spawnService({ ...harness.env(), TENANTS_FILE: file });
+    expect(await exit).toBe(1);
+    const lines = stdout.map((l) => JSON.parse(l) as { message: string; level: string });
+    expect(lines.some((l) => l.level === 'error' && l.message.includes(file) && l.message.includes('tenant [0] businessAccountId'))).toBe(true);
+  });
+
+  it('when SIGTERM arrives during traffic, then in-flight requests finish, every 200 is durable, and the process exits 0', async () => {
+    const service = spawnService({ ...harness.env(), ROLE: 'api', PORT: '0', SHUTDOWN_DELAY_MS: '300' });
+    const started = await eventually(
+      () => service.stdout.map((l) => JSON.parse(l) as { message: string; url?: string }).find((l) => l.message === 'service started'),
+      30_000,
+      'the service to start',
+    );
+    const url = `${started.url!}/webhook`;
+    const before = await harness.depth(QUEUES.process);
+    const send = async (i: number): Promise<number> => {
+      const body = JSON.stringify({
+        object: 'whatsapp_business_account',
+        entry: [{ id: acme.businessAccountId, changes: [{ field: 'messages', value: { messages: [{ id: `wamid.term-${harness.id}-${i}`, type: 'text', text: { body: 'x' } }] } }] }],
+      });
+      try {
+        const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signPayload(body, acme.appSecret) } });
+        return res.status;
+      } catch {
+        return 0; // refused once the server stopped accepting
+      }
+    };
+    // Ten clients keep posting from before SIGTERM until well after the server stopped accepting.
+    const statuses: number[] = [];
+    let next = 0;
+    const clientsDone = Promise.all(
+      Array.from({ length: 10 }, async () => {
+        const until = Date.now() + 2_000;
+        while (Date.now() < until) statuses.push(await send(next++));
+      }),
+    );
+    await eventually(() => statuses.length >= 50, 10_000, 'traffic before SIGTERM');
+    service.child.kill('SIGTERM');
+    await clientsDone;
+    expect(await service.exit).toBe(0);
+    const accepted = statuses.filter((s) => s === 200).length;
+    expect(accepted).toBeGreaterThan(0);
+    expect(statuses.every((s) => s === 200 || s === 503 || s === 0)).toBe(true);
+    expect(statuses.filter((s) => s !== 200).length).toBeGreaterThan(0); // traffic really outlived the server
+    expect(await harness.depth(QUEUES.process)).toBe(before + accepted);
+    const logs = service.stdout.map((l) => JSON.parse(l) as { message: string });
+    expect(logs.map((l) => l.message)).toEqual(expect.arrayContaining(['shutting down', 'service stopped']));
+  });
+});

@@ -1,0 +1,71 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describeVariables, loadConfig } from '../../src/config';
+import { ConfigError } from '../../src/errors';
+import { renderConfigDoc, renderEnvExample } from '../../scripts/config-docs';
+
+const minimal = { MINIO_ACCESS_KEY: 'key', MINIO_SECRET_KEY: 'secret', TENANTS_FILE: 'tenants.json' };
+
+function problemsOf(env: NodeJS.ProcessEnv): string[] {
+  try {
+    loadConfig(env);
+  } catch (err) {
+    if (err instanceof ConfigError) return err.problems;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('configuration', () => {
+  it('when only the required variables are set, then every other one takes its documented default', () => {
+    const config = loadConfig(minimal);
+    expect(config.http.port).toBe(3000);
+    expect(config.role).toBe('all');
+    expect(config.s3.rawBucket).toBe('webhooks-inbound');
+    expect(config.s3.mediaBucket).toBe('media-inbound');
+    expect(config.graph.baseUrl).toBe('https://graph.facebook.com');
+    expect(config.rabbitmq.retryDelaysMs).toEqual([5000, 30000, 300000]);
+    expect(config.http.bodyLimitBytes).toBeGreaterThan(3_000_000);
+    expect(config.s3.useSsl).toBe(false);
+  });
+
+  it('when a required secret is missing, then start-up fails naming it', () => {
+    const problems = problemsOf({ ...minimal, MINIO_SECRET_KEY: undefined });
+    expect(problems).toEqual([expect.stringMatching(/^MINIO_SECRET_KEY: .*it is not set/)]);
+  });
+
+  it('when several variables are wrong, then all of them are named at once', () => {
+    const problems = problemsOf({ ...minimal, MINIO_PORT: 'abc', ROLE: 'both', WHATSAPP_GRAPH_URL: 'ftp://x', MINIO_USE_SSL: 'maybe' });
+    expect(problems.map((p) => p.split(':')[0]).sort()).toEqual(['MINIO_PORT', 'MINIO_USE_SSL', 'ROLE', 'WHATSAPP_GRAPH_URL']);
+    expect(problems.find((p) => p.startsWith('MINIO_PORT'))).toContain('got "abc"');
+  });
+
+  it('when a secret is malformed, then its value is not echoed', () => {
+    const problems = problemsOf({ ...minimal, REDIS_URL: 'http://user:hunter2@redis' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^REDIS_URL: /);
+    expect(problems[0]).not.toContain('hunter2');
+  });
+
+  it('when neither a tenants file nor the Tenant Service is configured, then start-up says to set one', () => {
+    expect(problemsOf({ ...minimal, TENANTS_FILE: undefined })).toEqual([expect.stringMatching(/^TENANTS_FILE: .*TENANT_SERVICE_URL/)]);
+    expect(loadConfig({ ...minimal, TENANTS_FILE: undefined, TENANT_SERVICE_URL: 'http://tenants:8080/' }).tenants.serviceUrl).toBe('http://tenants:8080');
+  });
+
+  it('when the schema changes, then .env.example and docs/configuration.md must be regenerated (npm run docs:config)', () => {
+    const root = join(__dirname, '../..');
+    expect(readFileSync(join(root, '.env.example'), 'utf8')).toBe(renderEnvExample());
+    expect(readFileSync(join(root, 'docs/configuration.md'), 'utf8')).toBe(renderConfigDoc());
+    for (const v of describeVariables()) expect(v.description.length).toBeGreaterThan(10);
+  });
+
+  it('when .env.example is used as it is, then it is a valid configuration', () => {
+    const env = Object.fromEntries(
+      readFileSync(join(__dirname, '../../.env.example'), 'utf8')
+        .split('\n')
+        .filter((line) => /^[A-Z_]+=/.test(line))
+        .map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]),
+    );
+    expect(() => loadConfig(env)).not.toThrow();
+  });
+});
