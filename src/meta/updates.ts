@@ -44,7 +44,7 @@ export function listUpdates(entries: EntryRef[]): Update[] {
         const id = str(message.id);
         updates.push({
           ...base, ref: `${entry.index}.${c}.m${i}`, kind: 'message', type: messageType(message),
-          key: `m:${id ?? `~${hash(message)}`}`, messageId: id ?? null, item: message,
+          key: `m:${id ?? `~${hash(message, `${entry.index}.${c}.m${i}`)}`}`, messageId: id ?? null, item: message,
         });
       });
       statuses.forEach((status, i) => {
@@ -52,13 +52,13 @@ export function listUpdates(entries: EntryRef[]): Update[] {
         const state = safeName(str(status.status));
         updates.push({
           ...base, ref: `${entry.index}.${c}.s${i}`, kind: 'status', type: state,
-          key: `s:${id ?? `~${hash(status)}`}:${state}${groupParticipant(status)}`, messageId: id ?? null, item: status,
+          key: `s:${id ?? `~${hash(status, `${entry.index}.${c}.s${i}`)}`}:${state}${groupParticipant(status)}`, messageId: id ?? null, item: status,
         });
       });
       if (messages.length === 0 && statuses.length === 0) {
         updates.push({
           ...base, ref: `${entry.index}.${c}.n`, kind: 'notification', type: safeName(field),
-          key: `n:${entry.accountId}:${safeName(field)}:${entry.time ?? ''}:${hash(value)}`, messageId: null, item: value,
+          key: `n:${entry.accountId}:${safeName(field)}:${entry.time ?? ''}:${hash(value, `${entry.index}.${c}`)}`, messageId: null, item: value,
         });
       }
     });
@@ -78,6 +78,17 @@ function groupParticipant(status: JsonObject): string {
   return `:${str(status.recipient_participant_id) ?? str(status.recipient_participant_user_id) ?? ''}`;
 }
 
-function hash(value: unknown): string {
-  return createHash('sha256').update(JSON.stringify(value)).digest('base64url').slice(0, 22);
+/**
+ * A short content hash. JSON nested deeper than V8 can stringify (thousands of levels; never
+ * sent by Meta, but it must not turn into a 500) is keyed by its position instead, which is
+ * still stable for the same bytes.
+ */
+function hash(value: unknown, position: string): string {
+  let text: string;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    text = `unserializable@${position}`;
+  }
+  return createHash('sha256').update(text).digest('base64url').slice(0, 22);
 }

@@ -41,7 +41,7 @@ export function processHandler(deps: ProcessDeps): HandoffHandler {
     }
 
     const only = handoff.only ? new Set(handoff.only) : undefined;
-    const updates = listUpdates(entries).filter((update) => !only || only.has(update.ref));
+    const updates = distinct(listUpdates(entries)).filter((update) => !only || only.has(update.ref));
     const ids = updates.map((update) => eventIdOf(handoff.tenantId, update.kind, update.key));
     const published = await deps.eventDedup.seen(handoff.tenantId, ids);
 
@@ -74,6 +74,12 @@ async function publishOne(update: Update, ctx: BuildContext, deps: ProcessDeps):
   await deps.eventDedup.mark(event.tenantId, [event.eventId]).catch((err: unknown) => {
     deps.logger.warn('event published but not marked; a redelivery would publish it again', { eventId: event.eventId, cause: String(err) });
   });
+}
+
+/** The same update twice in one payload (same wamid, same status) is one event. */
+function distinct(updates: Update[]): Update[] {
+  const seen = new Set<string>();
+  return updates.filter((update) => !seen.has(update.key) && seen.add(update.key));
 }
 
 /** The error that decides the retry policy: anything that is not an outage wins (bounded attempts). */
