@@ -1,36 +1,14 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { QUEUES } from '../../src/messaging';
 import { signPayload } from '../../src/receiver';
 import { tenant } from '../helpers/fixtures';
 import { Harness } from '../helpers/harness';
+import { spawnService } from '../helpers/process';
 import { eventually } from '../helpers/wait';
 
 jest.setTimeout(90_000);
-
-const ROOT = join(__dirname, '../..');
-
-interface Spawned {
-  child: ChildProcess;
-  stdout: string[];
-  stderr: string[];
-  exit: Promise<number | null>;
-}
-
-/** The real entry point (`src/main.ts`), configured by environment only. */
-function spawnService(env: NodeJS.ProcessEnv): Spawned {
-  const child = spawn(process.execPath, ['--no-warnings', '--import', 'tsx', 'src/main.ts'], {
-    cwd: ROOT,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, ENV_FILE: '/nonexistent/.env', ...env },
-  });
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  child.stdout.setEncoding('utf8').on('data', (d: string) => stdout.push(...d.split('\n').filter(Boolean)));
-  child.stderr.setEncoding('utf8').on('data', (d: string) => stderr.push(d));
-  const exit = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
-  return { child, stdout, stderr, exit };
-}
 
 describe('the service process', () => {
   const acme = tenant('acme', '700000000000001', 'acme-secret');
@@ -52,7 +30,7 @@ describe('the service process', () => {
   });
 
   it('when the tenants file is broken, then start-up fails naming the file and the record', async () => {
-    const file = join(require('node:os').tmpdir() as string, `tenants-${harness.id}.json`);
+    const file = join(tmpdir(), `tenants-${harness.id}.json`);
     writeFileSync(file, JSON.stringify([{ id: 'acme', name: 'Acme' }]));
     const { exit, stdout } = spawnService({ ...harness.env(), TENANTS_FILE: file });
     expect(await exit).toBe(1);
@@ -62,12 +40,7 @@ describe('the service process', () => {
 
   it('when SIGTERM arrives during traffic, then in-flight requests finish, every 200 is durable, and the process exits 0', async () => {
     const service = spawnService({ ...harness.env(), ROLE: 'api', PORT: '0', SHUTDOWN_DELAY_MS: '300' });
-    const started = await eventually(
-      () => service.stdout.map((l) => JSON.parse(l) as { message: string; url?: string }).find((l) => l.message === 'service started'),
-      30_000,
-      'the service to start',
-    );
-    const url = `${started.url!}/webhook`;
+    const url = `${(await service.started()).url}/webhook`;
     const before = await harness.depth(QUEUES.process);
     const send = async (i: number): Promise<number> => {
       const body = JSON.stringify({
