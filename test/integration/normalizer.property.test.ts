@@ -1,0 +1,152 @@
+import fc from 'fast-check';
+import pLimit from 'p-limit';
+import { StatusOrderStore, TokenCache } from '../../src/cache';
+import { ValidationError } from '../../src/errors';
+import { GraphApiClient, TenantThrottle } from '../../src/integrations';
+import { listUpdates, parseEnvelope, type Update } from '../../src/meta';
+import { createLogger, Metrics } from '../../src/observability';
+import { createS3, MediaStore } from '../../src/storage';
+import { TenantResolver, TenantsFileSource } from '../../src/tenants';
+import { TenantCache } from '../../src/cache';
+import { AccessTokens, MediaService, type InboundEvent } from '../../src/worker';
+import { buildEvent, type BuildContext } from '../../src/worker/normalize/event-builder';
+import { tenant } from '../helpers/fixtures';
+import { GraphStub } from '../helpers/graph-stub';
+import { Harness } from '../helpers/harness';
+import { schemaErrors } from '../helpers/schema';
+
+jest.setTimeout(180_000);
+
+const acme = tenant('acme', '820000000000001', 'acme-secret');
+const json = fc.jsonValue({ maxDepth: 3 });
+const idLike = fc.oneof(fc.string(), fc.integer(), fc.constantFrom('wamid.ID', 'PHONE_NUMBER', '16505551234', '+44 7700 900123', 'US.123', ''));
+const maybe = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(arb, { nil: undefined });
+const TYPES = ['text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contacts', 'interactive', 'button', 'reaction', 'order', 'system', 'edit', 'revoke', 'request_welcome', 'unsupported', 'unknown'];
+
+/** A message as Meta might send it, or not: any field missing, of the wrong type, or unheard of. */
+const message = fc.record(
+  {
+    id: idLike,
+    from: idLike,
+    from_user_id: idLike,
+    timestamp: fc.oneof(fc.string(), fc.integer(), fc.constant('1763800000')),
+    type: fc.oneof(fc.constantFrom(...TYPES), fc.string()),
+    text: fc.oneof(json, fc.record({ body: json })),
+    image: fc.oneof(json, fc.record({ id: idLike, mime_type: fc.oneof(fc.string(), fc.constant('image/jpeg')), sha256: json, url: fc.constantFrom('not a url', 'http://127.0.0.1:9/x') })),
+    audio: fc.record({ id: idLike, mime_type: fc.constant('audio/ogg; codecs=opus'), voice: json }),
+    interactive: fc.oneof(json, fc.record({ type: fc.oneof(fc.constantFrom('button_reply', 'list_reply', 'nfm_reply'), fc.string()), nfm_reply: fc.record({ response_json: fc.oneof(fc.string(), json) }), button_reply: json, list_reply: json })),
+    reaction: fc.oneof(json, fc.record({ message_id: idLike, emoji: json })),
+    location: fc.oneof(json, fc.record({ latitude: json, longitude: json })),
+    order: fc.oneof(json, fc.record({ product_items: fc.oneof(json, fc.array(json)) })),
+    edit: fc.oneof(json, fc.record({ original_message_id: idLike, message: json })),
+    context: json,
+    referral: json,
+    errors: fc.oneof(json, fc.array(json)),
+    surprise: json,
+  },
+  { requiredKeys: [] },
+);
+
+const statusItem = fc.record(
+  {
+    id: idLike,
+    status: fc.oneof(fc.constantFrom('sent', 'delivered', 'read', 'played', 'failed', 'deleted'), fc.string()),
+    timestamp: json,
+    recipient_id: idLike,
+    recipient_type: fc.constantFrom('individual', 'group', undefined),
+    errors: fc.oneof(json, fc.array(json)),
+    conversation: json,
+    pricing: json,
+  },
+  { requiredKeys: [] },
+);
+
+const change = fc.oneof(
+  fc.record({
+    field: fc.constant('messages'),
+    value: fc.record(
+      { metadata: json, contacts: fc.oneof(json, fc.array(fc.record({ wa_id: idLike, profile: json }, { requiredKeys: [] }))), messages: fc.oneof(json, fc.array(message, { maxLength: 4 })), statuses: fc.oneof(json, fc.array(statusItem, { maxLength: 4 })), errors: json },
+      { requiredKeys: [] },
+    ),
+  }),
+  fc.record({ field: fc.oneof(fc.string({ minLength: 1 }), fc.constantFrom('account_update', 'calls', 'user_preferences')), value: fc.dictionary(fc.string(), json) }),
+);
+
+const payload = fc.record({ changes: fc.array(change, { maxLength: 4 }), time: maybe(fc.oneof(fc.integer(), fc.string())) }).map(({ changes, time }) =>
+  JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: acme.businessAccountId, ...(time === undefined ? {} : { time }), changes }] }),
+);
+
+describe('normalizer (property-based, against real Redis and the object store)', () => {
+  let harness: Harness;
+  let graph: GraphStub;
+  let ctx: Omit<BuildContext, 'receivedAt'>;
+
+  beforeAll(async () => {
+    harness = await Harness.create('property', [acme]);
+    graph = await new GraphStub().start();
+    const config = harness.env();
+    const metrics = new Metrics({ defaultMetrics: false });
+    const logger = createLogger({ level: 'error' });
+    const redis = harness.redis();
+    const s3 = createS3({ endpoint: '127.0.0.1', port: 9000, useSsl: false, accessKey: 'minioadmin', secretKey: 'minioadmin', region: 'us-east-1', rawBucket: harness.rawBucket, mediaBucket: harness.mediaBucket, publicUrl: undefined });
+    await harness.objects().ensureBucket(harness.mediaBucket);
+    const tenants = new TenantResolver(new TenantsFileSource([acme]), new TenantCache(redis, metrics, { keyPrefix: harness.prefix, ttlSeconds: 60, negativeTtlSeconds: 5 }), logger, metrics);
+    const throttle = new TenantThrottle(redis, { perSecond: 1000, keyPrefix: harness.prefix });
+    ctx = {
+      tenantId: acme.id,
+      tenant: acme,
+      correlationId: 'property-test',
+      source: 'meta',
+      raw: { bucket: harness.rawBucket, key: 'acme/2026-11-23/x.json' },
+      statusOrder: new StatusOrderStore(redis, { keyPrefix: harness.prefix, ttlSeconds: 60 }),
+      media: new MediaService(
+        {
+          graph: new GraphApiClient({ baseUrl: graph.url, apiVersion: 'v21.0', timeoutMs: 2000, maxAttempts: 1, throttle: (t) => throttle.wait(t), metrics }),
+          store: new MediaStore(s3, s3, harness.mediaBucket, metrics),
+          tokens: new AccessTokens(new TokenCache(redis, { keyPrefix: harness.prefix, ttlSeconds: 60 }), tenants, logger),
+          limit: pLimit(8),
+          logger,
+          metrics,
+        },
+        { urlTtlSeconds: 3600, idleTimeoutMs: 2000, maxAttempts: 1 },
+      ),
+    };
+    expect(config.TENANTS_FILE).toBeDefined();
+  });
+  afterAll(async () => {
+    await graph.stop();
+    await harness.close();
+  });
+
+  it('when the envelope is arbitrary JSON, then parsing either succeeds or refuses it with a ValidationError', () => {
+    fc.assert(
+      fc.property(fc.oneof(fc.jsonValue(), fc.record({ object: fc.constant('whatsapp_business_account'), entry: json })), (value) => {
+        try {
+          parseEnvelope(Buffer.from(JSON.stringify(value)));
+        } catch (err) {
+          if (!(err instanceof ValidationError)) throw err;
+        }
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('when payloads are well-formed or not inside a valid envelope, then every update becomes one schema-valid event and nothing throws', async () => {
+    let updatesSeen = 0;
+    await fc.assert(
+      fc.asyncProperty(payload, async (body) => {
+        const updates: Update[] = listUpdates(parseEnvelope(Buffer.from(body)).entries);
+        const events: InboundEvent[] = await Promise.all(updates.map((u) => buildEvent(u, { ...ctx, receivedAt: '2026-11-23T10:00:00.000Z' })));
+        updatesSeen += updates.length;
+        expect(events).toHaveLength(updates.length);
+        events.forEach((event, i) => {
+          expect(schemaErrors(JSON.parse(JSON.stringify(event)))).toEqual([]);
+          expect(event.kind).toBe(updates[i]!.kind);
+          expect(event.raw.ref).toBe(updates[i]!.ref);
+        });
+      }),
+      { numRuns: 300 },
+    );
+    expect(updatesSeen).toBeGreaterThan(300);
+  });
+});
