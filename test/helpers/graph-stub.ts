@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 
 /** What the stand-in does for one request: answer with a status, stall, or serve the media. */
-export type Step = number | 'ok' | 'stall' | 'cut';
+export type Step = number | 'ok' | 'stall' | 'cut' | 'slow';
 
 export interface StubMedia {
   id: string;
@@ -37,6 +37,11 @@ export interface RecordedRequest {
  */
 export class GraphStub {
   readonly requests: RecordedRequest[] = [];
+  /** Downloads being served right now, and the most there ever were at once. */
+  activeDownloads = 0;
+  maxConcurrentDownloads = 0;
+  /** How long a `slow` download takes. */
+  slowMs = 1500;
   private readonly media = new Map<string, StubMedia>();
   private readonly counters = new Map<string, number>();
   private server: Server | undefined;
@@ -106,7 +111,26 @@ export class GraphStub {
   }
 
   private serve(res: ServerResponse, media: StubMedia, step: Step): void {
+    this.activeDownloads += 1;
+    this.maxConcurrentDownloads = Math.max(this.maxConcurrentDownloads, this.activeDownloads);
+    res.on('close', () => (this.activeDownloads -= 1));
     res.writeHead(200, { 'content-type': media.mimeType.split(';')[0]! });
+    if (step === 'slow') {
+      // Ten pieces spread over slowMs: slow, but never idle long enough to look stalled.
+      const bytes = Buffer.isBuffer(media.body) ? media.body : media.body.chunk(0, media.body.size);
+      const piece = Math.ceil(bytes.length / 10);
+      let sent = 0;
+      const timer = setInterval(() => {
+        res.write(bytes.subarray(sent, sent + piece));
+        sent += piece;
+        if (sent >= bytes.length) {
+          clearInterval(timer);
+          res.end();
+        }
+      }, this.slowMs / 10);
+      res.on('close', () => clearInterval(timer));
+      return;
+    }
     if (step === 'stall') {
       res.write(Buffer.isBuffer(media.body) ? media.body.subarray(0, 16) : media.body.chunk(0, 16));
       return; // never ends: the client's idle timeout must fire

@@ -89,12 +89,11 @@ export class MediaService implements MediaPort {
     const attempt: Attempt = {
       tenant,
       token: await this.deps.tokens.get(tenant),
-      info: inlineUrl
-        ? { url: inlineUrl, mimeType: declared.mimeType ?? undefined, sha256: declared.sha256 ?? undefined, size: declared.size ?? undefined }
-        : await this.lookup(tenant, declared.id, request),
+      info: { url: inlineUrl ?? '', mimeType: declared.mimeType ?? undefined, sha256: declared.sha256 ?? undefined, size: declared.size ?? undefined },
       refreshedUrl: false,
       refreshedToken: false,
     };
+    if (!inlineUrl) attempt.info = await this.lookup(attempt, declared.id, request);
     const fullMimeType = attempt.info.mimeType ?? declared.mimeType ?? undefined;
     const mimeType = baseMimeType(fullMimeType);
     const rule = ruleFor(mediaType, mimeType, bool(request.media.animated) === true) ?? documentFallback(mediaType, str(request.media.filename));
@@ -153,7 +152,7 @@ export class MediaService implements MediaPort {
       if (!(err instanceof AppError)) throw err;
       if (err.code === 'media_url_expired' && !attempt.refreshedUrl) {
         attempt.refreshedUrl = true;
-        attempt.info = await this.lookup(attempt.tenant, str(request.media.id) ?? null, request);
+        attempt.info = await this.lookup(attempt, str(request.media.id) ?? null, request);
         return this.transfer(attempt, request, key, mimeType, metadata, rule);
       }
       if (err.code === 'graph_unauthorized' && !attempt.refreshedToken) {
@@ -174,17 +173,18 @@ export class MediaService implements MediaPort {
     return meter;
   }
 
-  private async lookup(tenant: Tenant, mediaId: string | null, request: MediaRequest): Promise<MediaInfo> {
+  /** The media's URL and facts from the Graph API; a refused token is re-read once (and kept for the download). */
+  private async lookup(attempt: Attempt, mediaId: string | null, request: MediaRequest): Promise<MediaInfo> {
     if (!mediaId) throw new PermanentError('media_id_missing', 'The message has neither a media id nor a URL');
-    let token = await this.deps.tokens.get(tenant);
     try {
-      return await this.deps.graph.mediaInfo(request.tenantId, mediaId, token);
+      return await this.deps.graph.mediaInfo(request.tenantId, mediaId, attempt.token);
     } catch (err) {
-      if (!(err instanceof AppError) || err.code !== 'graph_unauthorized') throw err;
-      const fresh = await this.deps.tokens.refresh(tenant);
-      if (!fresh || fresh === token) throw err;
-      token = fresh;
-      return this.deps.graph.mediaInfo(request.tenantId, mediaId, token);
+      if (!(err instanceof AppError) || err.code !== 'graph_unauthorized' || attempt.refreshedToken) throw err;
+      attempt.refreshedToken = true;
+      const fresh = await this.deps.tokens.refresh(attempt.tenant);
+      if (!fresh || fresh === attempt.token) throw err;
+      attempt.token = fresh;
+      return this.deps.graph.mediaInfo(request.tenantId, mediaId, attempt.token);
     }
   }
 }
