@@ -5,12 +5,13 @@ const transform = {
 
 module.exports = {
   projects: [
-    { displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'], transform, testEnvironment: 'node' },
+    { displayName: 'unit', testMatch: ['<rootDir>/test/unit/**/*.test.ts'], transform, testEnvironment: 'node', setupFiles: ['<rootDir>/test/setup-env.ts'] },
     {
       displayName: 'integration',
       testMatch: ['<rootDir>/test/integration/**/*.test.ts'],
       transform,
       testEnvironment: 'node',
+      setupFiles: ['<rootDir>/test/setup-env.ts'],
       slowTestThreshold: 30,
     },
   ],

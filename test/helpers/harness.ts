@@ -197,11 +197,14 @@ export class Harness {
 /** Collects what arrives on a queue (JSON bodies parsed), acking each message. */
 export class QueueReader {
   readonly messages: AsyncMessage[] = [];
+  /** When each message arrived (epoch ms), in the same order as `messages`. */
+  readonly arrivals: number[] = [];
   private readonly consumer: Consumer;
 
   constructor(rabbit: Connection, queue: string) {
     this.consumer = rabbit.createConsumer({ queue, queueOptions: { queue, passive: true }, qos: { prefetchCount: 500 } }, (msg) => {
       this.messages.push(msg);
+      this.arrivals.push(Date.now());
     });
     this.consumer.on('error', () => undefined);
   }
@@ -210,6 +213,12 @@ export class QueueReader {
   async waitFor(count: number, timeoutMs = 10_000): Promise<AsyncMessage[]> {
     await eventually(() => this.messages.length >= count, timeoutMs, `${count} message(s) (have ${this.messages.length})`);
     return this.messages;
+  }
+
+  /** Arrival time of the first message whose body matches. */
+  arrivalOf(match: (body: Record<string, unknown>) => boolean): number | undefined {
+    const index = this.messages.findIndex((m) => match(m.body as Record<string, unknown>));
+    return index < 0 ? undefined : this.arrivals[index];
   }
 
   bodies<T = Record<string, unknown>>(): T[] {
