@@ -75,9 +75,9 @@ export class Harness {
     return `amqp://guest:guest@127.0.0.1:5672/${encodeURIComponent(this.vhost)}`;
   }
 
-  /** The environment a service of this harness starts with. */
+  /** The environment a service of this harness starts with; an override of '' removes the variable. */
   env(overrides: Record<string, string> = {}): NodeJS.ProcessEnv {
-    return {
+    const env: NodeJS.ProcessEnv = {
       NODE_ENV: 'test',
       ROLE: 'all',
       PORT: '0',
@@ -100,6 +100,8 @@ export class Harness {
       GRAPH_RETRY_DELAY_MS: '20',
       ...overrides,
     };
+    for (const [key, value] of Object.entries(env)) if (value === '') delete env[key];
+    return env;
   }
 
   async start(role: 'all' | 'api' | 'worker' = 'all', overrides: Record<string, string> = {}): Promise<RunningService> {
