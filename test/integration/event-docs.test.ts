@@ -1,0 +1,149 @@
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { v5 as uuidv5 } from 'uuid';
+import { EVENT_BINDINGS, QUEUES } from '../../src/messaging';
+import { listUpdates, obj, parseEnvelope, str } from '../../src/meta';
+import type { InboundEvent } from '../../src/worker';
+import { FIXTURE_SECRET, fixtureTenants, webhookFixtures, type Fixture } from '../helpers/fixtures';
+import { GraphStub } from '../helpers/graph-stub';
+import { Harness, type QueueReader, type RunningService } from '../helpers/harness';
+import { sampleMedia } from '../helpers/media-samples';
+import { eventually } from '../helpers/wait';
+
+jest.setTimeout(120_000);
+
+const DOC = join(__dirname, '../../docs/events.md');
+const NAMESPACE = '1b671a64-40d5-491e-99b0-da01ff1f3341';
+
+/**
+ * docs/events.md shows one real event per kind and type: the first fixture (by name) of each
+ * type is posted through the running service, and what arrives on the queues is printed, with
+ * the fields that change from run to run pinned to fixed values. Run with UPDATE_DOCS=1 to
+ * rewrite the page; otherwise the test fails when the page is stale.
+ */
+describe('docs/events.md', () => {
+  let harness: Harness;
+  let graph: GraphStub;
+  let service: RunningService;
+  let readers: QueueReader[];
+
+  beforeAll(async () => {
+    graph = await new GraphStub().start();
+    harness = await Harness.create('docs', fixtureTenants());
+    service = await harness.start('all', { WHATSAPP_GRAPH_URL: graph.url, GRAPH_MAX_ATTEMPTS: '1', MEDIA_MAX_ATTEMPTS: '1' });
+    readers = [harness.reader(QUEUES.messages), harness.reader(QUEUES.notifications)];
+  });
+  afterAll(async () => {
+    await harness.close();
+    await graph.stop();
+  });
+
+  it('when the first fixture of every type goes through the service, then the page shows exactly what was published', async () => {
+    const examples = new Map<string, { fixture: Fixture; event: InboundEvent; routingKey: string }>();
+    for (const fixture of webhookFixtures().filter((f) => (f.json.entry?.length ?? 0) > 0)) {
+      const updates = listUpdates(parseEnvelope(fixture.bytes).entries);
+      const wanted = updates.filter((u) => !examples.has(`${u.kind}.${u.type}`));
+      if (wanted.length === 0) continue;
+      for (const u of updates) {
+        const media = obj(u.item[u.type]);
+        const id = str(media?.id);
+        const mimeType = str(media?.mime_type);
+        if (u.kind === 'message' && id && mimeType) {
+          const sample = mimeType.startsWith('image/webp') && media?.animated === true ? 'image/webp;animated' : mimeType.split(';')[0]!;
+          graph.add({ id, mimeType, body: sampleMedia(sample, 2048) });
+        }
+      }
+      await harness.clearMarks();
+      const correlationId = uuidv5(fixture.name, NAMESPACE);
+      expect((await harness.post(service, fixture.bytes, FIXTURE_SECRET, { 'X-Correlation-Id': correlationId })).status).toBe(200);
+      const distinct = new Set(updates.map((u) => u.key)).size;
+      const received = await eventually(
+        () => {
+          const mine = readers.flatMap((r) => r.messages).filter((m) => m.correlationId === correlationId);
+          return mine.length >= distinct ? mine : undefined;
+        },
+        15_000,
+        `events of ${fixture.name}`,
+      );
+      for (const msg of received) {
+        const event = msg.body as InboundEvent;
+        const key = `${event.kind}.${event.type}`;
+        if (!examples.has(key)) examples.set(key, { fixture, event, routingKey: msg.routingKey });
+      }
+    }
+
+    const page = render([...examples.entries()].sort(([a], [b]) => a.localeCompare(b)), harness);
+    if (process.env.UPDATE_DOCS === '1') writeFileSync(DOC, page);
+    expect(readFileSync(DOC, 'utf8')).toBe(page);
+  });
+});
+
+/** Pins run-specific values (times, random bucket and tenant names, presigned URLs) so the page is stable. */
+function stable(event: InboundEvent, harness: Harness): unknown {
+  // Without a time from Meta, `timestamp` is the receipt time: pinned with it.
+  const pinned = event.timestamp === event.receivedAt ? { ...event, timestamp: '2026-11-23T10:00:00.000Z' } : event;
+  const text = JSON.stringify(pinned, null, 2)
+    .replaceAll(harness.rawBucket, 'webhooks-inbound')
+    .replaceAll(harness.mediaBucket, 'media-inbound')
+    .replace(/"tenantId": "fx-\d+"/g, '"tenantId": "acme"')
+    .replace(/"tenantName": "Tenant fx-\d+"/g, '"tenantName": "Acme"')
+    .replace(/fx-\d+\//g, 'acme/')
+    .replace(/\d{4}-\d{2}-\d{2}\/\d{13}-/g, '2026-11-23/1795428000000-')
+    .replace(/\/(image|video|audio|document|sticker)\/\d{4}-\d{2}-\d{2}\//g, '/$1/2026-11-23/')
+    .replace(/-[0-9a-f]{8}\.json"/g, '-4f2a9c1e.json"')
+    .replace(/"receivedAt": "[^"]+"/g, '"receivedAt": "2026-11-23T10:00:00.000Z"')
+    .replace(/"urlExpiresAt": "[^"]+"/g, '"urlExpiresAt": "2026-11-23T11:00:00.000Z"')
+    .replace(/"url": "http:\/\/127\.0\.0\.1:9000\/([^?"]+)\?[^"]*"/g, '"url": "https://minio.example.com/$1?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600&X-Amz-Signature=…"');
+  return text;
+}
+
+function render(examples: Array<[string, { fixture: Fixture; event: InboundEvent; routingKey: string }]>, harness: Harness): string {
+  const bindings = EVENT_BINDINGS.map((b) => `\`${b.routingKey}\` → \`${b.queue}\``).join(', ');
+  return [
+    '# Event contract',
+    '',
+    '<!-- Generated by test/integration/event-docs.test.ts from the fixtures (UPDATE_DOCS=1 npx jest event-docs). Do not edit by hand. -->',
+    '',
+    'Every message, status update and notification that reaches the service becomes **one event**: a JSON object',
+    'valid against [`schemas/inbound-event.v1.schema.json`](../schemas/inbound-event.v1.schema.json) (`schemaVersion: 1`),',
+    'published with publisher confirms to the topic exchange `whatsapp.inbound` with routing key `{kind}.{type}`.',
+    `Bindings: ${bindings}.`,
+    '',
+    'AMQP properties: persistent (`deliveryMode: 2`), `messageId` = `eventId`, `correlationId` = the webhook request\'s',
+    'correlation id, `contentType: application/json`, header `x-tenant-id`.',
+    '',
+    'What consumers can rely on:',
+    '',
+    '- **`eventId` is stable**: the same update of the same tenant always gets the same id (UUID v5 of tenant, kind and',
+    '  Meta\'s id). Delivery is at least once (a worker that crashes after publishing but before recording it publishes',
+    '  again after restart), so deduplicate on `eventId`. Replays of stored payloads produce the same ids.',
+    '- **`kind`** is `message`, `status` or `notification`; **`type`** is Meta\'s message type, the status, or the webhook',
+    '  field. A type nobody has documented yet still arrives (`content.fields` keeps everything Meta sent).',
+    '- **`from`** is the customer as Meta identifies them: `waId` and/or `userId`; `phone` is E.164 (or null when Meta sent',
+    '  no phone number), `country` its ISO code.',
+    '- **`status`**: `previous` is the state recorded before this update; `outOfOrder: true` marks a late update (say',
+    '  `delivered` after `read`): it is published so nothing is lost, but the recorded state never goes back.',
+    '- **Media**: `content.media` points at the copy in the `media-inbound` bucket with a presigned URL valid for an hour',
+    '  (`urlExpiresAt`); when the media could not be stored, `media.error` says why and the message is published anyway.',
+    '- **`raw`**: where the exact webhook bytes are archived, and the update\'s position in them (`ref`).',
+    '',
+    'The examples below are real events produced from the fixtures in `../shared/fixtures/meta-webhooks/` (IDs and',
+    'texts are those fixtures\'; run-specific times, names and URLs are pinned). Media bytes were served by a local',
+    'stand-in for the Graph API.',
+    '',
+    '| Routing key | Example from fixture |',
+    '| --- | --- |',
+    ...examples.map(([key, { fixture }]) => `| [\`${key}\`](#${key.replace(/[._]/g, '')}) | \`${fixture.name}\` |`),
+    '',
+    ...examples.flatMap(([key, { fixture, event, routingKey }]) => [
+      `## ${key}`,
+      '',
+      `Routing key \`${routingKey}\`, from \`${fixture.name}\`.`,
+      '',
+      '```json',
+      String(stable(event, harness)),
+      '```',
+      '',
+    ]),
+  ].join('\n');
+}
