@@ -61,7 +61,10 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
     logger,
     metrics,
   });
-  const consumers = [new HandoffConsumer(QUEUES.archive, archiveHandler(rawStore, metrics), consumerDeps), new HandoffConsumer(QUEUES.process, process, consumerDeps)];
+  const consumers = [
+    new HandoffConsumer(QUEUES.archive, archiveHandler(rawStore, metrics), consumerDeps),
+    new HandoffConsumer(QUEUES.process, process, consumerDeps),
+  ];
   for (const consumer of consumers) consumer.start();
 
   let closing: Promise<void> | undefined;

@@ -11,9 +11,7 @@ import { z } from 'zod';
 /** 0 picks a free port (tests). */
 const port = z.coerce.number().int().min(0).max(65535);
 const positiveInt = z.coerce.number().int().positive();
-const bool = z
-  .enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' })
-  .transform((v) => v === 'true' || v === '1' || v === 'yes');
+const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' }).transform((v) => v === 'true' || v === '1' || v === 'yes');
 const url = (protocols: readonly string[]) =>
   z.string().refine(
     (v) => {
@@ -113,7 +111,7 @@ export const envSchema = z.object({
   }),
   GRAPH_RETRY_DELAY_MS: variable(positiveInt.default(250), { description: 'First Graph API retry delay; doubles each attempt (at most 8 s).' }),
   GRAPH_RATE_LIMIT_PER_SECOND: variable(positiveInt.default(80), {
-    description: "Graph API requests per second per tenant, shared by all workers through Redis (Meta allows about 80).",
+    description: 'Graph API requests per second per tenant, shared by all workers through Redis (Meta allows about 80).',
   }),
   MEDIA_CONCURRENCY: variable(positiveInt.max(256).default(4), { description: 'Media downloads a worker runs at once.' }),
   MEDIA_MAX_ATTEMPTS: variable(positiveInt.max(20).default(3), { description: 'Whole download attempts when a transfer is cut off or stalls.' }),

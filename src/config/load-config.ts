@@ -40,7 +40,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = readProcessEnv()): Config
   const result = envSchema.safeParse(source);
   const problems: string[] = [];
   if (!result.success) {
-    const secret = new Set(describeVariables().filter((v) => v.secret).map((v) => v.name));
+    const secret = new Set(
+      describeVariables()
+        .filter((v) => v.secret)
+        .map((v) => v.name),
+    );
     for (const issue of result.error.issues) {
       const name = String(issue.path[0] ?? '(environment)') as EnvName;
       const given = source[name];

@@ -47,6 +47,9 @@ export class ConfirmedPublisher {
 
   async publish(message: OutgoingMessage): Promise<void> {
     const { body, exchange, routingKey, ...properties } = message;
+    const started = performance.now();
+    const observe = (status: string): void =>
+      this.metrics.rabbitmqPublishDuration.observe({ target: this.target, status }, (performance.now() - started) / 1000);
     try {
       await withTimeout(
         this.publisher.send({ exchange, routingKey, mandatory: true, durable: true, timestamp: Math.floor(Date.now() / 1000), ...properties }, body),
@@ -54,9 +57,11 @@ export class ConfirmedPublisher {
       );
     } catch (cause) {
       const reason = cause instanceof PublishTimeout ? 'timeout' : /nack/i.test(String(cause)) ? 'nack' : 'connection';
+      observe('failed');
       this.count('failed', reason);
       throw new TransientError('broker_unavailable', `Publish to ${this.target} was not confirmed (${reason})`, { cause, details: { reason } });
     }
+    observe('confirmed');
     if (this.returned.delete(message.messageId)) {
       this.count('failed', 'unroutable');
       throw new TransientError('unroutable', `Publish to ${this.target} was returned: no queue is bound for "${routingKey}"`, {

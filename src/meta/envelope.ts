@@ -55,4 +55,3 @@ function invalid(message: string): ValidationError {
 function isString(value: string | undefined): value is string {
   return value !== undefined;
 }
-

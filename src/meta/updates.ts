@@ -7,18 +7,40 @@ import type { EntryRef, JsonObject, Update } from './webhook.types';
  * without `type` (it happens: see the fixtures' SOURCES.md).
  */
 export const MESSAGE_CONTENT_KEYS = [
-  'text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contacts', 'interactive', 'button',
-  'reaction', 'order', 'system', 'edit', 'revoke', 'errors',
+  'text',
+  'image',
+  'video',
+  'audio',
+  'document',
+  'sticker',
+  'location',
+  'contacts',
+  'interactive',
+  'button',
+  'reaction',
+  'order',
+  'system',
+  'edit',
+  'revoke',
+  'errors',
 ] as const;
 
 /** Every message type Meta documents (metric labels use `other` for anything else). */
 export const KNOWN_MESSAGE_TYPES: ReadonlySet<string> = new Set([
-  ...MESSAGE_CONTENT_KEYS.filter((key) => key !== 'errors'), 'unsupported', 'unknown', 'request_welcome', 'ephemeral',
+  ...MESSAGE_CONTENT_KEYS.filter((key) => key !== 'errors'),
+  'unsupported',
+  'unknown',
+  'request_welcome',
+  'ephemeral',
 ]);
 
 /** A Meta-provided name made safe for routing keys and metric labels: `[a-z0-9_]`, at most 64 characters. */
 export function safeName(name: string | undefined): string {
-  const clean = (name ?? '').toLowerCase().replace(/[^a-z0-9_]+/g, '_').replace(/^_+|_+$/g, '').slice(0, 64);
+  const clean = (name ?? '')
+    .toLowerCase()
+    .replace(/[^a-z0-9_]+/g, '_')
+    .replace(/^_+|_+$/g, '')
+    .slice(0, 64);
   return clean === '' ? 'unknown' : clean;
 }
 
@@ -43,22 +65,37 @@ export function listUpdates(entries: EntryRef[]): Update[] {
       messages.forEach((message, i) => {
         const id = str(message.id);
         updates.push({
-          ...base, ref: `${entry.index}.${c}.m${i}`, kind: 'message', type: messageType(message),
-          key: `m:${id ?? `~${hash(message, `${entry.index}.${c}.m${i}`)}`}`, messageId: id ?? null, item: message,
+          ...base,
+          ref: `${entry.index}.${c}.m${i}`,
+          kind: 'message',
+          type: messageType(message),
+          key: `m:${id ?? `~${hash(message, `${entry.index}.${c}.m${i}`)}`}`,
+          messageId: id ?? null,
+          item: message,
         });
       });
       statuses.forEach((status, i) => {
         const id = str(status.id);
         const state = safeName(str(status.status));
         updates.push({
-          ...base, ref: `${entry.index}.${c}.s${i}`, kind: 'status', type: state,
-          key: `s:${id ?? `~${hash(status, `${entry.index}.${c}.s${i}`)}`}:${state}${groupParticipant(status)}`, messageId: id ?? null, item: status,
+          ...base,
+          ref: `${entry.index}.${c}.s${i}`,
+          kind: 'status',
+          type: state,
+          key: `s:${id ?? `~${hash(status, `${entry.index}.${c}.s${i}`)}`}:${state}${groupParticipant(status)}`,
+          messageId: id ?? null,
+          item: status,
         });
       });
       if (messages.length === 0 && statuses.length === 0) {
         updates.push({
-          ...base, ref: `${entry.index}.${c}.n`, kind: 'notification', type: safeName(field),
-          key: `n:${entry.accountId}:${safeName(field)}:${entry.time ?? ''}:${hash(value, `${entry.index}.${c}`)}`, messageId: null, item: value,
+          ...base,
+          ref: `${entry.index}.${c}.n`,
+          kind: 'notification',
+          type: safeName(field),
+          key: `n:${entry.accountId}:${safeName(field)}:${entry.time ?? ''}:${hash(value, `${entry.index}.${c}`)}`,
+          messageId: null,
+          item: value,
         });
       }
     });

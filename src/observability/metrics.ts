@@ -24,13 +24,6 @@ export class Metrics {
     buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
-  readonly handoffDuration = new Histogram({
-    name: 'handoff_confirm_duration_seconds',
-    help: 'Time from hand-off publish to broker confirm on the receiver',
-    labelNames: ['outcome'] as const,
-    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 3],
-    registers: [this.registry],
-  });
   readonly dependencyDegraded = new Counter({
     name: 'dependency_degraded_total',
     help: 'Requests served without a dependency that was unavailable (dedup or rate limit skipped, tenant read from source)',
@@ -43,6 +36,13 @@ export class Metrics {
     name: 'rabbitmq_publish_total',
     help: 'Publishes to RabbitMQ by target and status (confirmed, failed)',
     labelNames: ['target', 'status'] as const,
+    registers: [this.registry],
+  });
+  readonly rabbitmqPublishDuration = new Histogram({
+    name: 'rabbitmq_publish_duration_seconds',
+    help: 'Time from publish to broker confirm, by target (handoff: the receiver, event and retry: the worker) and status',
+    labelNames: ['target', 'status'] as const,
+    buckets: [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1, 3],
     registers: [this.registry],
   });
   readonly rabbitmqPublishFailures = new Counter({

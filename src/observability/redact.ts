@@ -8,9 +8,11 @@
  */
 const MASK = '[redacted]';
 
-const SENSITIVE_KEY = /^(phone|phones|phone_number|phonenumber|wa_?id|from|to|recipient(_?id)?|body|text|caption|name|profile|profile_?name|display_?name|formatted_name|first_name|last_name|email|emails|address|addresses|contacts|latitude|longitude|user_?id)$/i;
+const SENSITIVE_KEY =
+  /^(phone|phones|phone_number|phonenumber|wa_?id|from|to|recipient(_?id)?|body|text|caption|name|profile|profile_?name|display_?name|formatted_name|first_name|last_name|email|emails|address|addresses|contacts|latitude|longitude|user_?id)$/i;
 const SECRET_KEY = /(token|secret|signature|password|authorization|cookie|api[_-]?key)/i;
-const SAFE_ID_KEY = /^(tenant_?id|tenant|business_?account_?id|phone_?number_?id|account_?id|message_?id|event_?id|correlation_?id|key|raw_?key|bucket|code|route|queue|routing_?key|method|status|level|component|source|timestamp)$/i;
+const SAFE_ID_KEY =
+  /^(tenant_?id|tenant|business_?account_?id|phone_?number_?id|account_?id|message_?id|event_?id|correlation_?id|key|raw_?key|bucket|code|route|queue|routing_?key|method|status|level|component|source|timestamp)$/i;
 
 const URL_QUERY = /(https?:\/\/[^\s?#"'<>]+)\?[^\s"'<>]*/g;
 const BEARER = /\b(Bearer|OAuth)\s+[A-Za-z0-9._~+/=-]+/gi;

@@ -38,7 +38,11 @@ export function createApp(deps: ReceiverDeps): Express {
     const { correlationId, signature } = locals(res);
     const envelope = parseEnvelope(raw);
     const shares = await tenantShares(deps.tenants, envelope.entries);
-    verifySignature(raw, signature ?? Buffer.alloc(0), shares.map((share) => share.tenant.appSecret));
+    verifySignature(
+      raw,
+      signature ?? Buffer.alloc(0),
+      shares.map((share) => share.tenant.appSecret),
+    );
     const status = await deps.intake.accept(raw, shares, correlationId);
     res.status(200).json({ status, correlationId });
   });

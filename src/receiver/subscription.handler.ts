@@ -22,4 +22,3 @@ export function verifySubscription(tenants: TenantResolver): RequestHandler {
     res.status(200).type('text/plain').send(challenge);
   };
 }
-

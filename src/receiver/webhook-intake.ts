@@ -45,24 +45,19 @@ export class WebhookIntake {
     }
 
     const rawKey = buildRawKey(tenant.id, receivedAt, updates, raw);
-    const started = performance.now();
-    try {
-      await this.handoff.toWorker({
-        type: 'webhook.received',
-        version: 1,
-        handoffId: randomUUID(),
-        tenantId: tenant.id,
-        correlationId,
-        receivedAt: receivedAt.toISOString(),
-        rawKey,
-        entryIndexes: entries.map((entry) => entry.index),
-        source: 'meta',
-        attempt: 1,
-        body: raw,
-      });
-    } finally {
-      this.metrics.handoffDuration.observe({ outcome: 'done' }, (performance.now() - started) / 1000);
-    }
+    await this.handoff.toWorker({
+      type: 'webhook.received',
+      version: 1,
+      handoffId: randomUUID(),
+      tenantId: tenant.id,
+      correlationId,
+      receivedAt: receivedAt.toISOString(),
+      rawKey,
+      entryIndexes: entries.map((entry) => entry.index),
+      source: 'meta',
+      attempt: 1,
+      body: raw,
+    });
     this.count(tenant.id, updates, 'accepted');
     this.dedup.mark(tenant.id, keys).catch((err: unknown) => {
       this.logger.warn('dedup marks not written; a redelivery will be absorbed by the worker instead', { cause: String(err) });

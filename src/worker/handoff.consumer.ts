@@ -78,7 +78,14 @@ export class HandoffConsumer {
     handleError(err, this.deps.logger, 'consumer', { queue: this.queue, messageId: msg.messageId });
     try {
       const body = Buffer.isBuffer(msg.body) ? msg.body : Buffer.from(JSON.stringify(msg.body ?? null));
-      await this.deps.publisher.raw({ exchange: '', routingKey: QUEUES.dead, body, messageId: msg.messageId ?? `unreadable-${Date.now()}`, contentType: msg.contentType ?? 'application/octet-stream', headers: { ...msg.headers, 'x-error': String(err) } });
+      await this.deps.publisher.raw({
+        exchange: '',
+        routingKey: QUEUES.dead,
+        body,
+        messageId: msg.messageId ?? `unreadable-${Date.now()}`,
+        contentType: msg.contentType ?? 'application/octet-stream',
+        headers: { ...msg.headers, 'x-error': String(err) },
+      });
       this.deps.metrics.handoffOutcome.inc({ queue: this.queue, outcome: 'dead_letter' });
       return ConsumerStatus.ACK;
     } catch {

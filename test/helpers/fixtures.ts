@@ -9,7 +9,7 @@ export const FIXTURE_SECRET = 'fixture-app-secret';
 export interface Fixture {
   name: string;
   bytes: Buffer;
-  json: { object?: unknown; entry?: Array<{ id?: unknown; changes?: unknown[] }> };
+  json: { object?: unknown; entry?: Array<{ id?: string | number; changes?: unknown[] }> };
 }
 
 /** Every webhook body among the fixtures (the Graph API response is not one). */
@@ -36,7 +36,7 @@ export function readFixtureFile(name: string): Buffer {
 /** One tenant per account id found in the fixtures, all signing with FIXTURE_SECRET. */
 export function fixtureTenants(): Tenant[] {
   const ids = new Set<string>();
-  for (const f of webhookFixtures()) for (const entry of f.json.entry ?? []) if (entry.id !== undefined) ids.add(String(entry.id as string));
+  for (const f of webhookFixtures()) for (const entry of f.json.entry ?? []) if (entry.id !== undefined) ids.add(String(entry.id));
   return [...ids].sort().map((id, i) => tenant(`fx-${i}`, id, FIXTURE_SECRET));
 }
 

@@ -117,13 +117,15 @@ export class Harness {
   /** Signs `body` with `secret` the way Meta does and POSTs it to the service. */
   post(service: RunningService, body: Buffer | string, secret: string, headers: Record<string, string> = {}): request.Test {
     const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body);
-    return request(service.handle.url)
-      .post('/webhook')
-      .set('Content-Type', 'application/json')
-      .set('X-Hub-Signature-256', signPayload(bytes, secret))
-      .set(headers)
-      // A string: superagent would JSON-encode a Buffer. Fixtures are valid UTF-8, so the bytes are unchanged.
-      .send(bytes.toString('utf8'));
+    return (
+      request(service.handle.url)
+        .post('/webhook')
+        .set('Content-Type', 'application/json')
+        .set('X-Hub-Signature-256', signPayload(bytes, secret))
+        .set(headers)
+        // A string: superagent would JSON-encode a Buffer. Fixtures are valid UTF-8, so the bytes are unchanged.
+        .send(bytes.toString('utf8'))
+    );
   }
 
   amqp(): Connection {

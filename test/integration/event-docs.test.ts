@@ -72,7 +72,10 @@ describe('docs/events.md', () => {
       }
     }
 
-    const page = render([...examples.entries()].sort(([a], [b]) => a.localeCompare(b)), harness);
+    const page = render(
+      [...examples.entries()].sort(([a], [b]) => a.localeCompare(b)),
+      harness,
+    );
     if (process.env.UPDATE_DOCS === '1') writeFileSync(DOC, page);
     expect(readFileSync(DOC, 'utf8')).toBe(page);
   });
@@ -93,7 +96,10 @@ function stable(event: InboundEvent, harness: Harness): unknown {
     .replace(/-[0-9a-f]{8}\.json"/g, '-4f2a9c1e.json"')
     .replace(/"receivedAt": "[^"]+"/g, '"receivedAt": "2026-11-23T10:00:00.000Z"')
     .replace(/"urlExpiresAt": "[^"]+"/g, '"urlExpiresAt": "2026-11-23T11:00:00.000Z"')
-    .replace(/"url": "http:\/\/127\.0\.0\.1:9000\/([^?"]+)\?[^"]*"/g, '"url": "https://minio.example.com/$1?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600&X-Amz-Signature=…"');
+    .replace(
+      /"url": "http:\/\/127\.0\.0\.1:9000\/([^?"]+)\?[^"]*"/g,
+      '"url": "https://minio.example.com/$1?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600&X-Amz-Signature=…"',
+    );
   return text;
 }
 
@@ -109,15 +115,15 @@ function render(examples: Array<[string, { fixture: Fixture; event: InboundEvent
     'published with publisher confirms to the topic exchange `whatsapp.inbound` with routing key `{kind}.{type}`.',
     `Bindings: ${bindings}.`,
     '',
-    'AMQP properties: persistent (`deliveryMode: 2`), `messageId` = `eventId`, `correlationId` = the webhook request\'s',
+    "AMQP properties: persistent (`deliveryMode: 2`), `messageId` = `eventId`, `correlationId` = the webhook request's",
     'correlation id, `contentType: application/json`, header `x-tenant-id`.',
     '',
     'What consumers can rely on:',
     '',
     '- **`eventId` is stable**: the same update of the same tenant always gets the same id (UUID v5 of tenant, kind and',
-    '  Meta\'s id). Delivery is at least once (a worker that crashes after publishing but before recording it publishes',
+    "  Meta's id). Delivery is at least once (a worker that crashes after publishing but before recording it publishes",
     '  again after restart), so deduplicate on `eventId`. Replays of stored payloads produce the same ids.',
-    '- **`kind`** is `message`, `status` or `notification`; **`type`** is Meta\'s message type, the status, or the webhook',
+    "- **`kind`** is `message`, `status` or `notification`; **`type`** is Meta's message type, the status, or the webhook",
     '  field. A type nobody has documented yet still arrives (`content.fields` keeps everything Meta sent).',
     '- **`from`** is the customer as Meta identifies them: `waId` and/or `userId`; `phone` is E.164 (or null when Meta sent',
     '  no phone number), `country` its ISO code.',
@@ -125,10 +131,10 @@ function render(examples: Array<[string, { fixture: Fixture; event: InboundEvent
     '  `delivered` after `read`): it is published so nothing is lost, but the recorded state never goes back.',
     '- **Media**: `content.media` points at the copy in the `media-inbound` bucket with a presigned URL valid for an hour',
     '  (`urlExpiresAt`); when the media could not be stored, `media.error` says why and the message is published anyway.',
-    '- **`raw`**: where the exact webhook bytes are archived, and the update\'s position in them (`ref`).',
+    "- **`raw`**: where the exact webhook bytes are archived, and the update's position in them (`ref`).",
     '',
     'The examples below are real events produced from the fixtures in `../shared/fixtures/meta-webhooks/` (IDs and',
-    'texts are those fixtures\'; run-specific times, names and URLs are pinned). Media bytes were served by a local',
+    "texts are those fixtures'; run-specific times, names and URLs are pinned). Media bytes were served by a local",
     'stand-in for the Graph API.',
     '',
     '| Routing key | Example from fixture |',

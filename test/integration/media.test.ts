@@ -40,12 +40,21 @@ describe('media', () => {
   });
 
   /** Posts one media message (as Meta's webhook carries it: id, mime type, base64 sha256) and returns its event. */
-  async function send(type: string, media: Record<string, unknown>, extra: Record<string, unknown>[] = []): Promise<{ event: InboundEvent; wamid: string; all: InboundEvent[] }> {
+  async function send(
+    type: string,
+    media: Record<string, unknown>,
+    extra: Record<string, unknown>[] = [],
+  ): Promise<{ event: InboundEvent; wamid: string; all: InboundEvent[] }> {
     const wamid = `wamid.media-${harness.id}-${seq++}`;
     const messages = [{ from: '447700900123', id: wamid, timestamp: '1763800000', type, [type]: media }, ...extra];
     const body = JSON.stringify({
       object: 'whatsapp_business_account',
-      entry: [{ id: acme.businessAccountId, changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: '1' }, messages } }] }],
+      entry: [
+        {
+          id: acme.businessAccountId,
+          changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: '1' }, messages } }],
+        },
+      ],
     });
     const res = await harness.post(service, body, acme.appSecret);
     expect(res.status).toBe(200);
@@ -88,7 +97,14 @@ describe('media', () => {
       const { event, wamid } = await send(type, { id, mime_type: mimeType, sha256: base64(bytes), ...extra });
       const m = media(event);
       expect(m.error).toBeUndefined();
-      expect(m).toMatchObject({ id, mimeType, sha256: hex(bytes), size: bytes.length, bucket: harness.mediaBucket, key: `acme/${type}/${day}/${wamid}.${ext}` });
+      expect(m).toMatchObject({
+        id,
+        mimeType,
+        sha256: hex(bytes),
+        size: bytes.length,
+        bucket: harness.mediaBucket,
+        key: `acme/${type}/${day}/${wamid}.${ext}`,
+      });
       const stored = await harness.objects().get(harness.mediaBucket, m.key!);
       expect(stored!.body.equals(bytes)).toBe(true);
       expect(stored!.contentType).toBe(mimeType);
@@ -112,7 +128,7 @@ describe('media', () => {
     expect(graph.count('download', id)).toBe(1);
   });
 
-  it("when the download URL has expired (404), then a fresh URL is looked up and the download succeeds", async () => {
+  it('when the download URL has expired (404), then a fresh URL is looked up and the download succeeds', async () => {
     const bytes = sampleMedia('image/png', 50_000);
     const id = `expired-${harness.id}`;
     stub(id, 'image/png', bytes, { download: [404, 'ok'] });
@@ -225,7 +241,13 @@ describe('media', () => {
     const bytes = sampleMedia('image/jpeg', 10_000);
     for (const id of ids) stub(id, 'image/jpeg', bytes, { download: ['slow'] });
     const extra = [
-      ...ids.slice(1).map((id, i) => ({ from: '447700900123', id: `wamid.slow-${harness.id}-${i}`, timestamp: '1763800000', type: 'image', image: { id, mime_type: 'image/jpeg', sha256: base64(bytes) } })),
+      ...ids.slice(1).map((id, i) => ({
+        from: '447700900123',
+        id: `wamid.slow-${harness.id}-${i}`,
+        timestamp: '1763800000',
+        type: 'image',
+        image: { id, mime_type: 'image/jpeg', sha256: base64(bytes) },
+      })),
       { from: '447700900123', id: `wamid.fast-${harness.id}`, timestamp: '1763800000', type: 'text', text: { body: 'quick' } },
     ];
     const started = Date.now();

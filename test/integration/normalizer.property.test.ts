@@ -21,7 +21,26 @@ const acme = tenant('acme', '820000000000001', 'acme-secret');
 const json = fc.jsonValue({ maxDepth: 3 });
 const idLike = fc.oneof(fc.string(), fc.integer(), fc.constantFrom('wamid.ID', 'PHONE_NUMBER', '16505551234', '+44 7700 900123', 'US.123', ''));
 const maybe = <T>(arb: fc.Arbitrary<T>): fc.Arbitrary<T | undefined> => fc.option(arb, { nil: undefined });
-const TYPES = ['text', 'image', 'video', 'audio', 'document', 'sticker', 'location', 'contacts', 'interactive', 'button', 'reaction', 'order', 'system', 'edit', 'revoke', 'request_welcome', 'unsupported', 'unknown'];
+const TYPES = [
+  'text',
+  'image',
+  'video',
+  'audio',
+  'document',
+  'sticker',
+  'location',
+  'contacts',
+  'interactive',
+  'button',
+  'reaction',
+  'order',
+  'system',
+  'edit',
+  'revoke',
+  'request_welcome',
+  'unsupported',
+  'unknown',
+];
 
 /** A message as Meta might send it, or not: any field missing, of the wrong type, or unheard of. */
 const message = fc.record(
@@ -32,9 +51,25 @@ const message = fc.record(
     timestamp: fc.oneof(fc.string(), fc.integer(), fc.constant('1763800000')),
     type: fc.oneof(fc.constantFrom(...TYPES), fc.string()),
     text: fc.oneof(json, fc.record({ body: json })),
-    image: fc.oneof(json, fc.record({ id: idLike, mime_type: fc.oneof(fc.string(), fc.constant('image/jpeg')), sha256: json, url: fc.constantFrom('not a url', 'http://127.0.0.1:9/x') })),
+    image: fc.oneof(
+      json,
+      fc.record({
+        id: idLike,
+        mime_type: fc.oneof(fc.string(), fc.constant('image/jpeg')),
+        sha256: json,
+        url: fc.constantFrom('not a url', 'http://127.0.0.1:9/x'),
+      }),
+    ),
     audio: fc.record({ id: idLike, mime_type: fc.constant('audio/ogg; codecs=opus'), voice: json }),
-    interactive: fc.oneof(json, fc.record({ type: fc.oneof(fc.constantFrom('button_reply', 'list_reply', 'nfm_reply'), fc.string()), nfm_reply: fc.record({ response_json: fc.oneof(fc.string(), json) }), button_reply: json, list_reply: json })),
+    interactive: fc.oneof(
+      json,
+      fc.record({
+        type: fc.oneof(fc.constantFrom('button_reply', 'list_reply', 'nfm_reply'), fc.string()),
+        nfm_reply: fc.record({ response_json: fc.oneof(fc.string(), json) }),
+        button_reply: json,
+        list_reply: json,
+      }),
+    ),
     reaction: fc.oneof(json, fc.record({ message_id: idLike, emoji: json })),
     location: fc.oneof(json, fc.record({ latitude: json, longitude: json })),
     order: fc.oneof(json, fc.record({ product_items: fc.oneof(json, fc.array(json)) })),
@@ -65,16 +100,27 @@ const change = fc.oneof(
   fc.record({
     field: fc.constant('messages'),
     value: fc.record(
-      { metadata: json, contacts: fc.oneof(json, fc.array(fc.record({ wa_id: idLike, profile: json }, { requiredKeys: [] }))), messages: fc.oneof(json, fc.array(message, { maxLength: 4 })), statuses: fc.oneof(json, fc.array(statusItem, { maxLength: 4 })), errors: json },
+      {
+        metadata: json,
+        contacts: fc.oneof(json, fc.array(fc.record({ wa_id: idLike, profile: json }, { requiredKeys: [] }))),
+        messages: fc.oneof(json, fc.array(message, { maxLength: 4 })),
+        statuses: fc.oneof(json, fc.array(statusItem, { maxLength: 4 })),
+        errors: json,
+      },
       { requiredKeys: [] },
     ),
   }),
-  fc.record({ field: fc.oneof(fc.string({ minLength: 1 }), fc.constantFrom('account_update', 'calls', 'user_preferences')), value: fc.dictionary(fc.string(), json) }),
+  fc.record({
+    field: fc.oneof(fc.string({ minLength: 1 }), fc.constantFrom('account_update', 'calls', 'user_preferences')),
+    value: fc.dictionary(fc.string(), json),
+  }),
 );
 
-const payload = fc.record({ changes: fc.array(change, { maxLength: 4 }), time: maybe(fc.oneof(fc.integer(), fc.string())) }).map(({ changes, time }) =>
-  JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: acme.businessAccountId, ...(time === undefined ? {} : { time }), changes }] }),
-);
+const payload = fc
+  .record({ changes: fc.array(change, { maxLength: 4 }), time: maybe(fc.oneof(fc.integer(), fc.string())) })
+  .map(({ changes, time }) =>
+    JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: acme.businessAccountId, ...(time === undefined ? {} : { time }), changes }] }),
+  );
 
 describe('normalizer (property-based, against real Redis and the object store)', () => {
   let harness: Harness;
@@ -88,9 +134,24 @@ describe('normalizer (property-based, against real Redis and the object store)',
     const metrics = new Metrics({ defaultMetrics: false });
     const logger = createLogger({ level: 'error' });
     const redis = harness.redis();
-    const s3 = createS3({ endpoint: '127.0.0.1', port: 9000, useSsl: false, accessKey: 'minioadmin', secretKey: 'minioadmin', region: 'us-east-1', rawBucket: harness.rawBucket, mediaBucket: harness.mediaBucket, publicUrl: undefined });
+    const s3 = createS3({
+      endpoint: '127.0.0.1',
+      port: 9000,
+      useSsl: false,
+      accessKey: 'minioadmin',
+      secretKey: 'minioadmin',
+      region: 'us-east-1',
+      rawBucket: harness.rawBucket,
+      mediaBucket: harness.mediaBucket,
+      publicUrl: undefined,
+    });
     await harness.objects().ensureBucket(harness.mediaBucket);
-    const tenants = new TenantResolver(new TenantsFileSource([acme]), new TenantCache(redis, metrics, { keyPrefix: harness.prefix, ttlSeconds: 60, negativeTtlSeconds: 5 }), logger, metrics);
+    const tenants = new TenantResolver(
+      new TenantsFileSource([acme]),
+      new TenantCache(redis, metrics, { keyPrefix: harness.prefix, ttlSeconds: 60, negativeTtlSeconds: 5 }),
+      logger,
+      metrics,
+    );
     const throttle = new TenantThrottle(redis, { perSecond: 1000, keyPrefix: harness.prefix });
     ctx = {
       tenantId: acme.id,

@@ -45,10 +45,19 @@ describe('the service process', () => {
     const send = async (i: number): Promise<number> => {
       const body = JSON.stringify({
         object: 'whatsapp_business_account',
-        entry: [{ id: acme.businessAccountId, changes: [{ field: 'messages', value: { messages: [{ id: `wamid.term-${harness.id}-${i}`, type: 'text', text: { body: 'x' } }] } }] }],
+        entry: [
+          {
+            id: acme.businessAccountId,
+            changes: [{ field: 'messages', value: { messages: [{ id: `wamid.term-${harness.id}-${i}`, type: 'text', text: { body: 'x' } }] } }],
+          },
+        ],
       });
       try {
-        const res = await fetch(url, { method: 'POST', body, headers: { 'content-type': 'application/json', 'x-hub-signature-256': signPayload(body, acme.appSecret) } });
+        const res = await fetch(url, {
+          method: 'POST',
+          body,
+          headers: { 'content-type': 'application/json', 'x-hub-signature-256': signPayload(body, acme.appSecret) },
+        });
         return res.status;
       } catch {
         return 0; // refused once the server stopped accepting

@@ -60,7 +60,11 @@ describe('receiver', () => {
         expect({ name: f.name, status: first.status, body: first.body as unknown }).toMatchObject({ name: f.name, status: 200, body: { status: 'accepted' } });
         handoffs += 1;
         expect(await harness.depth(QUEUES.process)).toBe(handoffs);
-        responses.push({ name: f.name, correlationId: first.headers['x-correlation-id'] as string, tenantId: accountToTenant.get(String(f.json.entry?.[0]?.id))! });
+        responses.push({
+          name: f.name,
+          correlationId: first.headers['x-correlation-id'] as string,
+          tenantId: accountToTenant.get(String(f.json.entry?.[0]?.id))!,
+        });
 
         const again = await harness.post(api, f.bytes, FIXTURE_SECRET);
         expect({ name: f.name, status: again.status, body: again.body as unknown }).toMatchObject({ name: f.name, status: 200, body: { status: 'duplicate' } });
@@ -147,7 +151,12 @@ describe('receiver', () => {
         code: 'signature_invalid',
       },
       { name: 'the account is unknown', send: () => harness.post(api, payloadFor('404404404'), 'anything'), status: 404, code: 'unknown_account' },
-      { name: 'the JSON is malformed', send: () => harness.post(api, '{"object": "whatsapp_business_account", "entry": [', 'x'), status: 400, code: 'malformed_json' },
+      {
+        name: 'the JSON is malformed',
+        send: () => harness.post(api, '{"object": "whatsapp_business_account", "entry": [', 'x'),
+        status: 400,
+        code: 'malformed_json',
+      },
       {
         name: 'the object is not WhatsApp',
         send: () => harness.post(api, JSON.stringify({ object: 'instagram', entry: [] }), 'x'),
@@ -248,18 +257,23 @@ describe('receiver', () => {
       const events = harness.reader(QUEUES.messages);
       const wamid = `wamid.s3-outage-${harness.id}`;
       await stack('stop', 's3');
-      let res;
-      let elapsed = 0;
+      let res: request.Response | undefined;
+      let elapsed: number | undefined;
       try {
         const started = performance.now();
         res = await harness.post(api, payloadFor(tenantA.businessAccountId, wamid), tenantA.appSecret);
         elapsed = performance.now() - started;
         await eventually(() => events.bodies().some((e) => e.messageId === wamid), 15_000, 'the event while the store is down');
-        expect(await harness.objects().exists(harness.rawBucket, 'x').catch(() => 'down')).toBe('down');
+        expect(
+          await harness
+            .objects()
+            .exists(harness.rawBucket, 'x')
+            .catch(() => 'down'),
+        ).toBe('down');
       } finally {
         await stack('start', 's3');
       }
-      expect(res.status).toBe(200);
+      expect(res?.status).toBe(200);
       expect(elapsed).toBeLessThan(1_000);
       const key = await eventually(
         async () => {

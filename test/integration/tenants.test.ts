@@ -11,7 +11,17 @@ const known = tenant('known', '850000000000001', 'known-secret', { phoneNumberId
 function payload(accountId: string, phoneNumberId = '1'): string {
   return JSON.stringify({
     object: 'whatsapp_business_account',
-    entry: [{ id: accountId, changes: [{ field: 'messages', value: { metadata: { phone_number_id: phoneNumberId }, messages: [{ id: `wamid.${Math.random()}`, type: 'text', text: { body: 'x' } }] } }] }],
+    entry: [
+      {
+        id: accountId,
+        changes: [
+          {
+            field: 'messages',
+            value: { metadata: { phone_number_id: phoneNumberId }, messages: [{ id: `wamid.${Math.random()}`, type: 'text', text: { body: 'x' } }] },
+          },
+        ],
+      },
+    ],
   });
 }
 
@@ -26,7 +36,8 @@ describe('tenant resolution', () => {
 
     beforeAll(async () => {
       tenants = await new HttpStub().start();
-      tenants.handler = (req) => (req.path === `/tenants/by-business-account/${known.businessAccountId}` ? { status: 200, body: known } : { status: 404, body: {} });
+      tenants.handler = (req) =>
+        req.path === `/tenants/by-business-account/${known.businessAccountId}` ? { status: 200, body: known } : { status: 404, body: {} };
       harness = await Harness.create('tenants-svc', []);
       service = await harness.start('api', { TENANTS_FILE: '', TENANT_SERVICE_URL: tenants.url, TENANT_NEGATIVE_CACHE_TTL_SECONDS: '30' });
     });
@@ -57,7 +68,9 @@ describe('tenant resolution', () => {
     });
 
     it('then the verify token of a cached tenant answers the subscription check', async () => {
-      const res = await request(service.handle.url).get('/webhook').query({ 'hub.mode': 'subscribe', 'hub.verify_token': 'known-verify', 'hub.challenge': '42' });
+      const res = await request(service.handle.url)
+        .get('/webhook')
+        .query({ 'hub.mode': 'subscribe', 'hub.verify_token': 'known-verify', 'hub.challenge': '42' });
       expect(res.status).toBe(200);
       expect(res.text).toBe('42');
     });

@@ -12,10 +12,17 @@ const acme = tenant('acme', '810000000000001', 'acme-secret');
 
 /** One webhook carrying `count` status updates (a batch, as Meta sends them under load). */
 function statusBatch(batch: string, count: number): string {
-  const statuses = Array.from({ length: count }, (_, i) => ({ id: `wamid.${batch}-${i}`, status: 'delivered', timestamp: '1763800000', recipient_id: '447700900123' }));
+  const statuses = Array.from({ length: count }, (_, i) => ({
+    id: `wamid.${batch}-${i}`,
+    status: 'delivered',
+    timestamp: '1763800000',
+    recipient_id: '447700900123',
+  }));
   return JSON.stringify({
     object: 'whatsapp_business_account',
-    entry: [{ id: acme.businessAccountId, changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: '1' }, statuses } }] }],
+    entry: [
+      { id: acme.businessAccountId, changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: '1' }, statuses } }] },
+    ],
   });
 }
 
@@ -30,7 +37,12 @@ describe('worker under faults', () => {
     return worker;
   };
   const distinctEvents = (prefix: string): Set<string> =>
-    new Set(events.bodies<InboundEvent>().filter((e) => e.messageId?.startsWith(`wamid.${prefix}`)).map((e) => e.eventId));
+    new Set(
+      events
+        .bodies<InboundEvent>()
+        .filter((e) => e.messageId?.startsWith(`wamid.${prefix}`))
+        .map((e) => e.eventId),
+    );
 
   beforeAll(async () => {
     harness = await Harness.create('faults', [acme]);
@@ -50,7 +62,11 @@ describe('worker under faults', () => {
 
     const first = startWorker();
     await first.started();
-    const atKill = await eventually(() => (distinctEvents('kill').size >= 300 ? distinctEvents('kill').size : undefined), 60_000, 'some events before the kill');
+    const atKill = await eventually(
+      () => (distinctEvents('kill').size >= 300 ? distinctEvents('kill').size : undefined),
+      60_000,
+      'some events before the kill',
+    );
     first.child.kill('SIGKILL');
     expect(await first.exit).toBeNull();
     expect(atKill).toBeLessThan(total);
@@ -78,10 +94,18 @@ describe('worker under faults', () => {
     await eventually(() => distinctEvents('restart').size >= 200, 60_000, 'some events before the restart');
     await stack('restart', 'rabbitmq');
     // Work that arrives after the restart can only be done by a worker that reconnected.
-    await eventually(async () => (await harness.post(api, statusBatch('restart40', perBatch), acme.appSecret)).status === 200, 30_000, 'the receiver to reconnect');
+    await eventually(
+      async () => (await harness.post(api, statusBatch('restart40', perBatch), acme.appSecret)).status === 200,
+      30_000,
+      'the receiver to reconnect',
+    );
     await post(41, 45);
     const total = 45 * perBatch;
-    await eventually(() => distinctEvents('restart').size === total, 120_000, `all ${total} events after the broker restart (have ${distinctEvents('restart').size})`);
+    await eventually(
+      () => distinctEvents('restart').size === total,
+      120_000,
+      `all ${total} events after the broker restart (have ${distinctEvents('restart').size})`,
+    );
     expect(worker.logs().filter((l) => l.message === 'RabbitMQ connection established').length).toBeGreaterThanOrEqual(2);
     worker.child.kill('SIGTERM');
     expect(await worker.exit).toBe(0);

@@ -16,13 +16,19 @@ function envelope(changes: Array<unknown>): string {
   return `{"object":"whatsapp_business_account","entry":[{"id":"${acme.businessAccountId}","time":1763800000,"changes":[${parts.join(',')}]}]}`;
 }
 function messagesChange(value: Record<string, unknown>): unknown {
-  return { field: 'messages', value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550001111', phone_number_id: '100200300' }, ...value } };
+  return {
+    field: 'messages',
+    value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550001111', phone_number_id: '100200300' }, ...value },
+  };
 }
 function status(wamid: string, state: string, ts: number): unknown {
   return messagesChange({ statuses: [{ id: wamid, status: state, timestamp: String(ts), recipient_id: '447700900123' }] });
 }
 function text(wamid: string, body = 'hello'): unknown {
-  return messagesChange({ contacts: [{ profile: { name: 'Ada' }, wa_id: '447700900123' }], messages: [{ from: '447700900123', id: wamid, timestamp: '1763800000', type: 'text', text: { body } }] });
+  return messagesChange({
+    contacts: [{ profile: { name: 'Ada' }, wa_id: '447700900123' }],
+    messages: [{ from: '447700900123', id: wamid, timestamp: '1763800000', type: 'text', text: { body } }],
+  });
 }
 /** A notification nested deeper than V8 can serialize (as JSON text): our pipeline cannot publish it. */
 function poison(): string {
@@ -59,7 +65,11 @@ describe('worker', () => {
         const tenantId = accountToTenant.get(String(f.json.entry?.[0]?.id))!;
         // The same wamid twice in one payload is one message: one event.
         const expected = listUpdates(parseEnvelope(f.bytes).entries).filter((u, i, all) => all.findIndex((o) => o.key === u.key) === i);
-        const received = await eventually(() => (byCorrelation(correlationId).length >= expected.length ? byCorrelation(correlationId) : undefined), 15_000, `events of ${f.name}`);
+        const received = await eventually(
+          () => (byCorrelation(correlationId).length >= expected.length ? byCorrelation(correlationId) : undefined),
+          15_000,
+          `events of ${f.name}`,
+        );
         await sleep(20);
         expect({ fixture: f.name, count: byCorrelation(correlationId).length }).toEqual({ fixture: f.name, count: expected.length });
 
@@ -69,7 +79,15 @@ describe('worker', () => {
           expect({ fixture: f.name, ref: update.ref, found: Boolean(msg) }).toEqual({ fixture: f.name, ref: update.ref, found: true });
           const event = msg!.body as InboundEvent;
           expect({ fixture: f.name, errors: schemaErrors(event) }).toEqual({ fixture: f.name, errors: [] });
-          expect(event).toMatchObject({ eventId, kind: update.kind, type: update.type, messageId: update.messageId, tenantId, correlationId, businessAccountId: update.accountId });
+          expect(event).toMatchObject({
+            eventId,
+            kind: update.kind,
+            type: update.type,
+            messageId: update.messageId,
+            tenantId,
+            correlationId,
+            businessAccountId: update.accountId,
+          });
           expect(event.raw).toEqual({ bucket: harness.rawBucket, key: expect.stringMatching(new RegExp(`^${tenantId}/`)), ref: update.ref });
           expect(msg!.routingKey).toBe(`${update.kind}.${update.type}`);
           expect(msg!.exchange).toBe('whatsapp.inbound');
@@ -94,36 +112,73 @@ describe('worker', () => {
 
     it('then message content is normalized per type', () => {
       expect(only('message-text__pywa.json').content).toEqual({ body: expect.any(String) });
-      expect(only('message-location-chosen-with-name-address__pywa.json').content).toMatchObject({ latitude: expect.any(Number), longitude: expect.any(Number), name: expect.any(String) });
+      expect(only('message-location-chosen-with-name-address__pywa.json').content).toMatchObject({
+        latitude: expect.any(Number),
+        longitude: expect.any(Number),
+        name: expect.any(String),
+      });
       expect((only('message-contacts__pywa.json').content?.contacts as unknown[]).length).toBe(3);
-      expect(only('message-interactive-button-reply__pywa.json').content).toMatchObject({ subtype: 'button_reply', reply: { id: expect.any(String), title: expect.any(String) } });
-      expect(only('message-interactive-list-reply-with-description__pywa.json').content).toMatchObject({ subtype: 'list_reply', reply: { description: expect.any(String) } });
-      expect(only('message-interactive-nfm-reply__pywa.json').content).toMatchObject({ subtype: 'nfm_reply', flow: { name: 'flow', flowToken: 'AQAAAAACS5FpgQ_cAAAAAD0QI3s.', response: { delivery_rating: '4' } } });
-      expect(only('message-interactive-call-permission-reply-accept__pywa.json').content).toMatchObject({ subtype: 'call_permission_reply', data: { response: 'accept' } });
+      expect(only('message-interactive-button-reply__pywa.json').content).toMatchObject({
+        subtype: 'button_reply',
+        reply: { id: expect.any(String), title: expect.any(String) },
+      });
+      expect(only('message-interactive-list-reply-with-description__pywa.json').content).toMatchObject({
+        subtype: 'list_reply',
+        reply: { description: expect.any(String) },
+      });
+      expect(only('message-interactive-nfm-reply__pywa.json').content).toMatchObject({
+        subtype: 'nfm_reply',
+        flow: { name: 'flow', flowToken: 'AQAAAAACS5FpgQ_cAAAAAD0QI3s.', response: { delivery_rating: '4' } },
+      });
+      expect(only('message-interactive-call-permission-reply-accept__pywa.json').content).toMatchObject({
+        subtype: 'call_permission_reply',
+        data: { response: 'accept' },
+      });
       expect(only('message-button-template-quick-reply__pywa.json').content).toMatchObject({ text: expect.any(String), payload: expect.any(String) });
       expect(only('message-reaction__pywa.json').content).toMatchObject({ emoji: expect.any(String), removed: false });
       expect(only('message-reaction-removed-no-emoji-key__pywa.json').content).toMatchObject({ emoji: null, removed: true });
       expect(only('message-reaction-removed-empty-emoji__pywa.json').content).toMatchObject({ emoji: null, removed: true });
-      expect(only('message-order__pywa.json').content).toMatchObject({ catalogId: '354160437058781', productItems: [{ productRetailerId: 'HAMBURGER', quantity: 3, itemPrice: 30, currency: 'ILS' }, {}, {}] });
+      expect(only('message-order__pywa.json').content).toMatchObject({
+        catalogId: '354160437058781',
+        productItems: [{ productRetailerId: 'HAMBURGER', quantity: 3, itemPrice: 30, currency: 'ILS' }, {}, {}],
+      });
       expect(only('message-system-user-changed-number__pywa.json').content).toMatchObject({ systemType: 'user_changed_number' });
-      expect(only('message-system-customer-identity-changed__pywa.json').content).toMatchObject({ systemType: 'customer_identity_changed', identity: { acknowledged: true } });
-      expect(only('message-edit-image__pywa.json').content).toMatchObject({ originalMessageId: expect.any(String), message: { type: 'image', content: { caption: 'Updated image caption', media: { id: '1234567890' } } } });
+      expect(only('message-system-customer-identity-changed__pywa.json').content).toMatchObject({
+        systemType: 'customer_identity_changed',
+        identity: { acknowledged: true },
+      });
+      expect(only('message-edit-image__pywa.json').content).toMatchObject({
+        originalMessageId: expect.any(String),
+        message: { type: 'image', content: { caption: 'Updated image caption', media: { id: '1234567890' } } },
+      });
       expect(only('message-revoke__pywa.json').content).toEqual({ originalMessageId: '<ORIGINAL_WHATSAPP_MESSAGE_ID>' });
       expect(only('message-request-welcome__pywa.json')).toMatchObject({ type: 'request_welcome', content: {} });
       expect(only('message-unsupported-with-errors-and-type__pywa.json').content).toMatchObject({ unsupportedType: 'pool', errors: [{ code: 131051 }] });
-      expect(only('message-unknown-with-errors__netflie.json')).toMatchObject({ type: 'unknown', content: { errors: [expect.objectContaining({ code: expect.any(Number) })] } });
+      expect(only('message-unknown-with-errors__netflie.json')).toMatchObject({
+        type: 'unknown',
+        content: { errors: [expect.objectContaining({ code: expect.any(Number) })] },
+      });
       expect(only('message-interactive-with-value-errors__pywa.json').content).toMatchObject({ subtype: 'unknown', errors: [{ code: 131000 }] });
     });
 
     it('then media messages keep what Meta said about the media and say why it was not stored', () => {
       const audio = only('message-audio-voice__pywa.json');
-      expect(audio.content).toMatchObject({ voice: true, media: { id: '1234567890987654321', mimeType: 'audio/ogg; codecs=opus', error: { code: 'graph_unavailable' } } });
+      expect(audio.content).toMatchObject({
+        voice: true,
+        media: { id: '1234567890987654321', mimeType: 'audio/ogg; codecs=opus', error: { code: 'graph_unavailable' } },
+      });
       expect(only('message-sticker-animated__pywa.json').content).toMatchObject({ animated: true });
       expect(only('message-document__pywa.json').content).toMatchObject({ filename: 'filename.pdf', caption: 'caption' });
     });
 
     it('then senders keep the identity Meta sent: E.164 phone and country, user ids, and null where there is no phone', () => {
-      expect(only('message-text__pywa.json').from).toMatchObject({ waId: '972987654321', phone: '+972987654321', country: 'IL', name: 'Test Name', userId: 'US.13491208655302741918' });
+      expect(only('message-text__pywa.json').from).toMatchObject({
+        waId: '972987654321',
+        phone: '+972987654321',
+        country: 'IL',
+        name: 'Test Name',
+        userId: 'US.13491208655302741918',
+      });
       expect(only('message-text-bsuid-only-no-from__netflie.json').from).toMatchObject({ waId: null, phone: null, userId: 'BSUID_123', name: 'NAME' });
       expect(only('message-text-with-user-id__netflie.json').from).toMatchObject({ waId: 'PHONE_NUMBER', phone: null, userId: 'BSUID_123' });
       expect(only('message-text-contact-without-profile__netflie.json').from).toMatchObject({ name: null });
@@ -133,13 +188,20 @@ describe('worker', () => {
       expect(only('message-text-reply-context__pywa.json').context).toMatchObject({ repliedTo: { messageId: expect.any(String) }, forwarded: false });
       expect(only('message-text-forwarded__pywa.json').context).toMatchObject({ forwarded: true, frequentlyForwarded: false });
       expect(only('message-text-frequently-forwarded__pywa.json').context).toMatchObject({ forwarded: true, frequentlyForwarded: true });
-      expect(only('message-text-product-inquiry-context__piusalfred.json').context).toMatchObject({ product: { catalogId: 'CATALOG_9999', productRetailerId: 'SKU-1234' } });
-      expect(only('message-text-with-referral__pywa.json').context).toMatchObject({ referral: { sourceId: 'ADID', ctwaClid: 'CTWA_CLID', headline: 'AD_TITLE' } });
+      expect(only('message-text-product-inquiry-context__piusalfred.json').context).toMatchObject({
+        product: { catalogId: 'CATALOG_9999', productRetailerId: 'SKU-1234' },
+      });
+      expect(only('message-text-with-referral__pywa.json').context).toMatchObject({
+        referral: { sourceId: 'ADID', ctwaClid: 'CTWA_CLID', headline: 'AD_TITLE' },
+      });
       expect(only('message-text__pywa.json').context).toBeNull();
     });
 
     it('then statuses carry errors, conversation and pricing', () => {
-      expect(only('status-failed__pywa.json').status).toMatchObject({ state: 'failed', errors: [{ code: 130472, details: expect.stringContaining('experiment') }] });
+      expect(only('status-failed__pywa.json').status).toMatchObject({
+        state: 'failed',
+        errors: [{ code: 130472, details: expect.stringContaining('experiment') }],
+      });
       expect(only('status-delivered-pricing-marketing__netflie.json').status).toMatchObject({ pricing: { category: 'marketing' } });
       expect(only('status-read-with-conversation__netflie.json').status?.conversation).toMatchObject({ id: expect.any(String) });
       expect(only('status-sent-with-biz-opaque-callback-data__pywa.json').status?.bizOpaqueCallbackData).toEqual(expect.any(String));
@@ -166,7 +228,11 @@ describe('worker', () => {
     it('then the late one is published marked out of order and the state never goes back', async () => {
       const wamid = `wamid.order-${harness.id}`;
       const ids: string[] = [];
-      for (const [state, ts] of [['sent', 1], ['read', 3], ['delivered', 2]] as const) {
+      for (const [state, ts] of [
+        ['sent', 1],
+        ['read', 3],
+        ['delivered', 2],
+      ] as const) {
         const res = await harness.post(service, envelope([status(wamid, state, 1763800000 + ts)]), acme.appSecret);
         ids.push(res.headers['x-correlation-id'] as string);
         await eventually(() => byCorrelation(res.headers['x-correlation-id'] as string).length === 1, 10_000, `${state} event`);

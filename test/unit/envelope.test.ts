@@ -27,7 +27,13 @@ describe('envelope and updates', () => {
 
   it('when a message has no type key, then its type is inferred from its content', () => {
     const updates = listUpdates(parse('multi-changes-text-location-reaction-sticker-user-preferences__piusalfred.json').entries);
-    expect(updates.map((u) => `${u.kind}:${u.type}`)).toEqual(['message:text', 'message:location', 'message:reaction', 'message:sticker', 'notification:user_preferences']);
+    expect(updates.map((u) => `${u.kind}:${u.type}`)).toEqual([
+      'message:text',
+      'message:location',
+      'message:reaction',
+      'message:sticker',
+      'notification:user_preferences',
+    ]);
   });
 
   it('when a calls webhook carries statuses, then it stays one notification (only the messages field has message statuses)', () => {

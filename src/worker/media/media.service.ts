@@ -167,7 +167,8 @@ export class MediaService implements MediaPort {
     }
     const meter = new ByteMeter({ maxBytes: rule.maxBytes, sniffedAs: rule.sniffedAs, idleTimeoutMs: this.options.idleTimeoutMs });
     pipeline(download.stream, meter, (err) => {
-      if (err && !meter.destroyed) meter.destroy(err instanceof AppError ? err : new TransientError('download_interrupted', 'Media download was cut off', { cause: err }));
+      if (err && !meter.destroyed)
+        meter.destroy(err instanceof AppError ? err : new TransientError('download_interrupted', 'Media download was cut off', { cause: err }));
     });
     await this.deps.store.upload(key, meter, mimeType, metadata);
     return meter;
