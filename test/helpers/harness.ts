@@ -104,9 +104,9 @@ export class Harness {
     return env;
   }
 
-  async start(role: 'all' | 'api' | 'worker' = 'all', overrides: Record<string, string> = {}): Promise<RunningService> {
+  async start(role: 'all' | 'api' | 'worker' = 'all', overrides: Record<string, string> = {}, options: { defaultMetrics?: boolean } = {}): Promise<RunningService> {
     const config = loadConfig(this.env({ ROLE: role, ...overrides }));
-    const metrics = new Metrics({ defaultMetrics: false });
+    const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? false });
     const logger = createLogger({ level: config.logLevel, transport: new CaptureTransport(this.logs), defaultMeta: { role } });
     const handle = await startService(config, logger, metrics);
     const running = { handle, metrics, config };
