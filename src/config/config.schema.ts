@@ -129,6 +129,9 @@ export const envSchema = z.object({
   BODY_LIMIT_BYTES: variable(positiveInt.default(3_670_016), {
     description: "Largest webhook body accepted (default 3.5 MiB, a little above Meta's 3 MB); larger ones get 413.",
   }),
+  RATE_LIMIT_PER_MINUTE: variable(positiveInt.default(1000), {
+    description: "Webhooks per minute per tenant (sliding window, shared through Redis) unless the tenant's rateLimitPerMinute says otherwise.",
+  }),
   DEDUP_TTL_SECONDS: variable(positiveInt.default(86_400), {
     description: 'How long a received update is remembered for dedup (about 90 bytes of Redis per update).',
   }),

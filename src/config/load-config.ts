@@ -29,6 +29,7 @@ export interface Config {
   media: { concurrency: number; maxAttempts: number; idleTimeoutMs: number; urlTtlSeconds: number; tokenCacheTtlSeconds: number };
   dedupTtlSeconds: number;
   statusTtlSeconds: number;
+  rateLimitPerMinute: number;
 }
 
 /**
@@ -119,5 +120,6 @@ function toConfig(env: Env): Config {
     },
     dedupTtlSeconds: env.DEDUP_TTL_SECONDS,
     statusTtlSeconds: env.STATUS_TTL_SECONDS,
+    rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
   };
 }

@@ -1,9 +1,10 @@
 import { RateLimiterMemory, RateLimiterRedis, RateLimiterRes } from 'rate-limiter-flexible';
-import type { Redis } from '../cache';
+import { SLIDING_WINDOW_SCRIPT, type Redis } from '../cache';
 
 /**
- * Each tenant's share of Meta's Graph API rate (~80 requests/s per app), counted in Redis so all
- * workers share it; while Redis is away each worker keeps its own count instead.
+ * Each tenant's share of Meta's Graph API rate (~80 requests/s per app), counted in Redis over a
+ * sliding one-second window so all workers share it; while Redis is away each worker keeps its
+ * own count instead.
  */
 export class TenantThrottle {
   private readonly limiter: RateLimiterRedis;
@@ -14,6 +15,7 @@ export class TenantThrottle {
       points: options.perSecond,
       duration: 1,
       keyPrefix: `${options.keyPrefix}graph-rate`,
+      customIncrTtlLuaScript: SLIDING_WINDOW_SCRIPT,
       rejectIfRedisNotReady: true,
       insuranceLimiter: new RateLimiterMemory({ points: options.perSecond, duration: 1 }),
     });

@@ -24,6 +24,12 @@ export class Metrics {
     buckets: [0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.5, 1, 2.5, 5],
     registers: [this.registry],
   });
+  readonly rateLimited = new Counter({
+    name: 'rate_limit_exceeded_total',
+    help: 'Webhooks refused with 429 because their tenant was over its requests per minute',
+    labelNames: ['tenant'] as const,
+    registers: [this.registry],
+  });
   readonly dependencyDegraded = new Counter({
     name: 'dependency_degraded_total',
     help: 'Requests served without a dependency that was unavailable (dedup or rate limit skipped, tenant read from source)',

@@ -8,6 +8,7 @@ import { parseSignatureHeader, verifySignature } from './signature';
 import { verifySubscription } from './subscription.handler';
 import { tenantShares } from './tenant-shares';
 import type { WebhookIntake } from './webhook-intake';
+import type { WebhookRateLimit } from './webhook-rate-limit';
 
 export interface ReceiverDeps {
   logger: Logger;
@@ -15,6 +16,7 @@ export interface ReceiverDeps {
   readiness: Readiness;
   tenants: TenantResolver;
   intake: WebhookIntake;
+  rateLimit: WebhookRateLimit;
   /** Largest body accepted; larger ones get 413 without being read to the end. */
   bodyLimitBytes: number;
 }
@@ -22,7 +24,7 @@ export interface ReceiverDeps {
 /**
  * The receiver. `POST /webhook` does only what the acknowledgement needs, in this order:
  * content type → signature header present → raw bytes (size limit) → envelope → tenant →
- * HMAC over the exact bytes → dedup + durable hand-off → 200. Everything else (archive,
+ * HMAC over the exact bytes → per-tenant rate limit → dedup + durable hand-off → 200. Everything else (archive,
  * normalization, media) happens in the worker.
  */
 export function createApp(deps: ReceiverDeps): Express {
@@ -38,11 +40,13 @@ export function createApp(deps: ReceiverDeps): Express {
     const { correlationId, signature } = locals(res);
     const envelope = parseEnvelope(raw);
     const shares = await tenantShares(deps.tenants, envelope.entries);
+    const tenants = shares.map((share) => share.tenant);
     verifySignature(
       raw,
       signature ?? Buffer.alloc(0),
-      shares.map((share) => share.tenant.appSecret),
+      tenants.map((tenant) => tenant.appSecret),
     );
+    await deps.rateLimit.check(tenants, res);
     const status = await deps.intake.accept(raw, shares, correlationId);
     res.status(200).json({ status, correlationId });
   });
