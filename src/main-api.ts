@@ -1,4 +1,5 @@
 import type { Express } from 'express';
+import { adminRoutes, ReplayService } from './admin';
 import type { Infrastructure } from './bootstrap/infrastructure';
 import type { Readiness } from './observability';
 import { TenantRateLimiter } from './cache';
@@ -13,6 +14,8 @@ export function createApiApp(infra: Infrastructure, readiness: Readiness): Expre
     infra.logger.child({ component: 'rate-limit' }),
     infra.metrics,
   );
+  const adminToken = infra.config.adminToken;
+  if (!adminToken) infra.logger.info('admin routes disabled: ADMIN_TOKEN is not set');
   return createApp({
     logger: infra.logger.child({ component: 'receiver' }),
     metrics: infra.metrics,
@@ -20,6 +23,13 @@ export function createApiApp(infra: Infrastructure, readiness: Readiness): Expre
     tenants: infra.tenants,
     intake,
     rateLimit,
+    admin: adminToken
+      ? adminRoutes({
+          token: adminToken,
+          cacheControl: infra.cacheControl,
+          replay: new ReplayService(infra.rawStore, infra.handoffPublisher, infra.dedupStore('ev'), infra.tenants, infra.logger.child({ component: 'replay' })),
+        })
+      : undefined,
     bodyLimitBytes: infra.config.http.bodyLimitBytes,
   });
 }

@@ -1,7 +1,7 @@
 import express, { type Express } from 'express';
 import pLimit from 'p-limit';
 import type { Infrastructure } from './bootstrap/infrastructure';
-import { StatusOrderStore, TokenCache } from './cache';
+import { StatusOrderStore } from './cache';
 import { correlationId, errorHandler, notFound, opsRoutes, requestLog } from './http';
 import { GraphApiClient, TenantThrottle } from './integrations';
 import { ConfirmedPublisher, EventPublisher, HandoffPublisher, QUEUES } from './messaging';
@@ -29,11 +29,7 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
     {
       graph: new GraphApiClient({ ...config.graph, throttle: (tenantId) => throttle.wait(tenantId), metrics }),
       store: new MediaStore(infra.s3, config.s3.publicUrl ? createS3(config.s3, { endpoint: config.s3.publicUrl }) : infra.s3, config.s3.mediaBucket, metrics),
-      tokens: new AccessTokens(
-        new TokenCache(redis, { keyPrefix: config.redis.keyPrefix, ttlSeconds: config.media.tokenCacheTtlSeconds }),
-        infra.tenants,
-        logger,
-      ),
+      tokens: new AccessTokens(infra.tokens, infra.tenants, logger),
       limit: pLimit(config.media.concurrency),
       logger: logger.child({ component: 'media' }),
       metrics,
@@ -50,6 +46,7 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
     prefetch: config.rabbitmq.prefetch,
     retryDelaysMs: config.rabbitmq.retryDelaysMs,
     maxAttempts: config.rabbitmq.maxAttempts,
+    transientRetryWindowMs: config.rabbitmq.transientRetryWindowSeconds * 1000,
   };
   const process = processHandler({
     tenants: infra.tenants,

@@ -1,6 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Connection } from 'rabbitmq-client';
-import { closeRedis, createRedis, DedupStore, TenantCache, waitForRedis, type Redis } from '../cache';
+import { CacheControl } from '../admin/cache-control';
+import { closeRedis, createRedis, DedupStore, InvalidationBus, TenantCache, TokenCache, waitForRedis, type Redis } from '../cache';
 import type { Config } from '../config';
 import { TransientError } from '../errors';
 import { TenantServiceSource } from '../integrations';
@@ -20,6 +21,8 @@ export interface Infrastructure {
   objects: ObjectStore;
   rawStore: RawPayloadStore;
   tenants: TenantResolver;
+  tokens: TokenCache;
+  cacheControl: CacheControl;
   /** Receiver → worker hand-offs, and the worker's retry / dead-letter copies. */
   handoffPublisher: HandoffPublisher;
   checks: { redis: DependencyCheck; rabbitmq: DependencyCheck; s3: DependencyCheck };
@@ -57,6 +60,17 @@ export async function createInfrastructure(config: Config, logger: Logger, metri
     ttlSeconds: config.tenants.cacheTtlSeconds,
     negativeTtlSeconds: config.tenants.negativeCacheTtlSeconds,
   });
+  const tenants = new TenantResolver(source, tenantCache, logger.child({ component: 'tenants' }), metrics, {
+    memoryTtlMs: config.tenants.memoryTtlSeconds * 1000,
+  });
+  const tokens = new TokenCache(redis, { keyPrefix: config.redis.keyPrefix, ttlSeconds: config.media.tokenCacheTtlSeconds });
+  const cacheControl = new CacheControl(
+    tenants,
+    tenantCache,
+    tokens,
+    new InvalidationBus(redis, `${config.redis.keyPrefix}cache-invalidation`, logger),
+    logger.child({ component: 'cache-control' }),
+  );
   const handoffPublisher = new HandoffPublisher(new ConfirmedPublisher(rabbit, 'handoff', metrics, config.rabbitmq.publishConfirmTimeoutMs));
 
   let closed: Promise<void> | undefined;
@@ -69,7 +83,9 @@ export async function createInfrastructure(config: Config, logger: Logger, metri
     s3,
     objects,
     rawStore,
-    tenants: new TenantResolver(source, tenantCache, logger, metrics),
+    tenants,
+    tokens,
+    cacheControl,
     handoffPublisher,
     checks: {
       redis: { name: 'redis', check: async () => void (await redis.ping()) },
@@ -85,6 +101,7 @@ export async function createInfrastructure(config: Config, logger: Logger, metri
     dedupStore: (namespace) => new DedupStore(redis, { keyPrefix: config.redis.keyPrefix, namespace, ttlSeconds: config.dedupTtlSeconds }),
     close: () =>
       (closed ??= (async () => {
+        cacheControl.close();
         await handoffPublisher.close().catch(() => undefined);
         await rabbit.close().catch(() => undefined);
         await closeRedis(redis);

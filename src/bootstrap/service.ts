@@ -21,6 +21,8 @@ export interface ServiceHandle {
 /** Starts the role `config.role` asks for, with the given logger and metrics (tests pass their own). */
 export async function startService(config: Config, logger: Logger, metrics: Metrics): Promise<ServiceHandle> {
   const infra = await createInfrastructure(config, logger, metrics);
+  infra.cacheControl.listen();
+  await infra.cacheControl.warm(config.tenants.warmAccountIds).catch((err: unknown) => logger.warn('tenant cache not warmed', { cause: String(err) }));
   let worker: WorkerHandle | undefined;
   let server: HttpServer | undefined;
   try {

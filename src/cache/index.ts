@@ -1,4 +1,5 @@
 export { DedupStore, type DedupStoreOptions } from './dedup.store';
+export { InvalidationBus, type Invalidation } from './invalidation.bus';
 export { closeRedis, createRedis, redisCall, waitForRedis, type Redis } from './redis.client';
 export { StatusOrderStore, type StatusTransition } from './status-order.store';
 export { TokenCache } from './token.cache';

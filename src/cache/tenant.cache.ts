@@ -62,6 +62,36 @@ export class TenantCache {
     await redisCall('tenant cache write', () => this.redis.set(this.redisKey(key), UNKNOWN, 'EX', this.options.negativeTtlSeconds));
   }
 
+  /**
+   * Deletes what Redis holds for one tenant (every key whose record is that tenant), or for all
+   * tenants including the unknown-id markers. Returns how many keys went.
+   */
+  async deleteTenant(tenantId: string | undefined): Promise<number> {
+    const pattern = `${this.options.keyPrefix}tenant:*`;
+    let deleted = 0;
+    await redisCall('tenant cache invalidation', async () => {
+      for await (const keys of this.redis.scanStream({ match: pattern, count: 500 }) as AsyncIterable<string[]>) {
+        if (keys.length === 0) continue;
+        const doomed = tenantId === undefined ? keys : await this.keysOf(keys, tenantId);
+        if (doomed.length > 0) deleted += await this.redis.del(...doomed);
+      }
+    });
+    return deleted;
+  }
+
+  private async keysOf(keys: string[], tenantId: string): Promise<string[]> {
+    const values = await this.redis.mget(keys);
+    return keys.filter((_, i) => {
+      const value = values[i];
+      if (!value || value === UNKNOWN) return false;
+      try {
+        return (JSON.parse(value) as { id?: unknown }).id === tenantId;
+      } catch {
+        return false;
+      }
+    });
+  }
+
   async delete(keys: TenantKey[]): Promise<void> {
     if (keys.length === 0) return;
     await redisCall('tenant cache delete', () => this.redis.del(...keys.map((key) => this.redisKey(key))));

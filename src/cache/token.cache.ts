@@ -18,8 +18,19 @@ export class TokenCache {
     await redisCall('token cache write', () => this.redis.set(this.key(tenantId), token, 'EX', this.options.ttlSeconds));
   }
 
-  async delete(tenantId: string): Promise<void> {
-    await redisCall('token cache delete', () => this.redis.del(this.key(tenantId)));
+  async delete(tenantId: string): Promise<number> {
+    return redisCall('token cache delete', () => this.redis.del(this.key(tenantId)));
+  }
+
+  /** Forgets every tenant's token; returns how many were cached. */
+  async deleteAll(): Promise<number> {
+    let deleted = 0;
+    await redisCall('token cache invalidation', async () => {
+      for await (const keys of this.redis.scanStream({ match: `${this.options.keyPrefix}token:*`, count: 500 }) as AsyncIterable<string[]>) {
+        if (keys.length > 0) deleted += await this.redis.del(...keys);
+      }
+    });
+    return deleted;
   }
 
   private key(tenantId: string): string {

@@ -138,6 +138,19 @@ export const envSchema = z.object({
   STATUS_TTL_SECONDS: variable(positiveInt.default(604_800), {
     description: "How long a message's last status is kept to keep statuses in order (about 100 bytes of Redis per outbound message).",
   }),
+  ADMIN_TOKEN: variable(z.string().min(32, 'must be at least 32 characters').optional(), {
+    description: 'Bearer token for /admin/* (cache invalidation, replay); unset: the admin routes do not exist.',
+    secret: true,
+  }),
+  TENANT_MEMORY_CACHE_TTL_SECONDS: variable(z.coerce.number().int().min(0).default(30), {
+    description: 'How long each instance keeps a resolved tenant in memory (0: never); invalidations clear it at once.',
+  }),
+  TENANT_WARM_ACCOUNT_IDS: variable(z.string().optional(), {
+    description: 'Comma-separated account ids to load from the Tenant Service at start (a tenants file is loaded whole).',
+  }),
+  TRANSIENT_RETRY_WINDOW_SECONDS: variable(positiveInt.default(604_800), {
+    description: 'How long a hand-off is retried through an outage before it is stored as failed for replay (default 7 days, as long as Meta retries).',
+  }),
   SHUTDOWN_TIMEOUT_MS: variable(positiveInt.default(25_000), {
     description: 'Longest graceful shutdown before the process exits anyway; keep below terminationGracePeriodSeconds.',
   }),

@@ -11,7 +11,14 @@ export interface Config {
   logLevel: Env['LOG_LEVEL'];
   http: { port: number; workerPort: number; bodyLimitBytes: number; shutdownTimeoutMs: number; shutdownDelayMs: number };
   redis: { url: string; keyPrefix: string };
-  rabbitmq: { url: string; prefetch: number; publishConfirmTimeoutMs: number; retryDelaysMs: number[]; maxAttempts: number };
+  rabbitmq: {
+    url: string;
+    prefetch: number;
+    publishConfirmTimeoutMs: number;
+    retryDelaysMs: number[];
+    maxAttempts: number;
+    transientRetryWindowSeconds: number;
+  };
   s3: {
     endpoint: string;
     port: number;
@@ -23,7 +30,15 @@ export interface Config {
     mediaBucket: string;
     publicUrl: string | undefined;
   };
-  tenants: { file: string | undefined; serviceUrl: string | undefined; cacheTtlSeconds: number; negativeCacheTtlSeconds: number };
+  tenants: {
+    file: string | undefined;
+    serviceUrl: string | undefined;
+    cacheTtlSeconds: number;
+    negativeCacheTtlSeconds: number;
+    memoryTtlSeconds: number;
+    warmAccountIds: string[];
+  };
+  adminToken: string | undefined;
   stateManagerUrl: string | undefined;
   graph: { baseUrl: string; apiVersion: string; timeoutMs: number; maxAttempts: number; retryDelayMs: number; ratePerSecond: number };
   media: { concurrency: number; maxAttempts: number; idleTimeoutMs: number; urlTtlSeconds: number; tokenCacheTtlSeconds: number };
@@ -84,6 +99,7 @@ function toConfig(env: Env): Config {
       publishConfirmTimeoutMs: env.PUBLISH_CONFIRM_TIMEOUT_MS,
       retryDelaysMs: env.RETRY_DELAYS_MS,
       maxAttempts: env.MAX_ATTEMPTS,
+      transientRetryWindowSeconds: env.TRANSIENT_RETRY_WINDOW_SECONDS,
     },
     s3: {
       endpoint: env.MINIO_ENDPOINT,
@@ -101,7 +117,13 @@ function toConfig(env: Env): Config {
       serviceUrl: env.TENANT_SERVICE_URL,
       cacheTtlSeconds: env.TENANT_CACHE_TTL_SECONDS,
       negativeCacheTtlSeconds: env.TENANT_NEGATIVE_CACHE_TTL_SECONDS,
+      memoryTtlSeconds: env.TENANT_MEMORY_CACHE_TTL_SECONDS,
+      warmAccountIds: (env.TENANT_WARM_ACCOUNT_IDS ?? '')
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean),
     },
+    adminToken: env.ADMIN_TOKEN,
     stateManagerUrl: env.STATE_MANAGER_URL,
     graph: {
       baseUrl: env.WHATSAPP_GRAPH_URL,

@@ -27,6 +27,8 @@ export interface WebhookReceivedV1 {
   only?: string[];
   /** Why the previous attempt failed (for operators reading a retry or dead-letter queue). */
   lastError?: string;
+  /** When the first retry of this hand-off was scheduled (ISO); bounds retries through an outage. */
+  retryingSince?: string;
   body: Buffer;
 }
 
@@ -43,6 +45,7 @@ const H = {
   attempt: 'x-attempt',
   only: 'x-only',
   lastError: 'x-last-error',
+  retryingSince: 'x-retrying-since',
 } as const;
 
 export function encodeHandoff(message: HandoffMessage, exchange: string, routingKey: string): OutgoingMessage {
@@ -58,6 +61,7 @@ export function encodeHandoff(message: HandoffMessage, exchange: string, routing
   };
   if (message.only) headers[H.only] = message.only.join(',');
   if (message.lastError) headers[H.lastError] = message.lastError.slice(0, 500);
+  if (message.retryingSince) headers[H.retryingSince] = message.retryingSince;
   return {
     exchange,
     routingKey,
@@ -87,6 +91,7 @@ export function decodeHandoff(msg: AsyncMessage): HandoffMessage {
   };
   const list = (value: unknown): string[] => (typeof value === 'string' && value !== '' ? value.split(',') : []);
   const lastError = headers[H.lastError];
+  const retryingSince = headers[H.retryingSince];
   return {
     type,
     version,
@@ -100,6 +105,7 @@ export function decodeHandoff(msg: AsyncMessage): HandoffMessage {
     attempt: Math.max(1, Number(headers[H.attempt]) || 1),
     only: headers[H.only] === undefined ? undefined : list(headers[H.only]),
     lastError: typeof lastError === 'string' ? lastError : undefined,
+    retryingSince: typeof retryingSince === 'string' ? retryingSince : undefined,
     body: msg.body,
   };
 }

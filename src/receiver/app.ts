@@ -1,4 +1,4 @@
-import express, { type Express, type RequestHandler } from 'express';
+import express, { type Express, type RequestHandler, type Router } from 'express';
 import { ValidationError } from '../errors';
 import { correlationId, errorHandler, locals, notFound, opsRoutes, requestLog } from '../http';
 import { parseEnvelope } from '../meta';
@@ -17,6 +17,8 @@ export interface ReceiverDeps {
   tenants: TenantResolver;
   intake: WebhookIntake;
   rateLimit: WebhookRateLimit;
+  /** Operator routes (`/admin/*`), when ADMIN_TOKEN is set. */
+  admin?: Router;
   /** Largest body accepted; larger ones get 413 without being read to the end. */
   bodyLimitBytes: number;
 }
@@ -51,6 +53,7 @@ export function createApp(deps: ReceiverDeps): Express {
     res.status(200).json({ status, correlationId });
   });
 
+  if (deps.admin) app.use(deps.admin);
   app.use(notFound());
   app.use(
     errorHandler(deps.logger, (req, code) => {

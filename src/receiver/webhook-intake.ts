@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { DedupStore } from '../cache';
 import type { HandoffPublisher } from '../messaging';
 import { KNOWN_MESSAGE_TYPES, listUpdates, type EntryRef, type Update } from '../meta';
-import type { Logger, Metrics } from '../observability';
+import { LogThrottle, type Logger, type Metrics } from '../observability';
 import type { Tenant } from '../tenants';
 import { buildRawKey } from './raw-key';
 
@@ -21,6 +21,8 @@ export type IntakeResult = 'accepted' | 'duplicate';
  * the retry is not mistaken for a duplicate. Archiving and processing happen in the worker.
  */
 export class WebhookIntake {
+  private readonly throttle = new LogThrottle();
+
   constructor(
     private readonly dedup: DedupStore,
     private readonly handoff: HandoffPublisher,
@@ -71,7 +73,7 @@ export class WebhookIntake {
       return await this.dedup.seen(tenantId, keys);
     } catch (err) {
       this.metrics.dependencyDegraded.inc({ dependency: 'redis', feature: 'dedup' });
-      this.logger.warn('dedup unavailable, handing off without it', { cause: String(err) });
+      this.throttle.run('dedup', (suppressed) => this.logger.warn('dedup unavailable, handing off without it', { cause: String(err), suppressed }));
       return keys.map(() => false);
     }
   }

@@ -9,6 +9,8 @@ export interface ArchiveRequest {
   body: Buffer;
   correlationId: string;
   receivedAt: string;
+  /** `entry[]` indexes that belong to the tenant (kept so a replay hands off the same entries). */
+  entryIndexes: number[];
 }
 
 export interface FailedRequest extends ArchiveRequest {
@@ -68,7 +70,12 @@ export function failedKey(rawKey: string): string {
 }
 
 function baseMetadata(request: ArchiveRequest): Record<string, string> {
-  return { 'tenant-id': request.tenantId, 'correlation-id': request.correlationId, 'received-at': request.receivedAt };
+  return {
+    'tenant-id': request.tenantId,
+    'correlation-id': request.correlationId,
+    'received-at': request.receivedAt,
+    entries: request.entryIndexes.join(','),
+  };
 }
 
 /** Object metadata travels as HTTP headers: printable ASCII only. */

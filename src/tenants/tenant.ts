@@ -34,6 +34,8 @@ export interface TenantSource {
   find(key: TenantKey): Promise<Tenant | null>;
   /** Every tenant, when the source can enumerate them (warming, verify-token lookup). */
   list(): Promise<Tenant[] | null>;
+  /** Re-reads the source after an invalidation, when it holds tenants itself (the file). */
+  reload?(): Tenant[];
 }
 
 /** Every key under which a tenant can be found. */

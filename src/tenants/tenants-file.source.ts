@@ -8,13 +8,34 @@ import { keysOf, tenantSchema, type Tenant, type TenantKey, type TenantSource } 
  */
 export class TenantsFileSource implements TenantSource {
   readonly name = 'file';
-  private readonly byKey = new Map<string, Tenant>();
+  private byKey = new Map<string, Tenant>();
 
-  constructor(private readonly tenants: Tenant[]) {
-    for (const tenant of tenants) for (const key of keysOf(tenant)) this.byKey.set(`${key.by}:${key.id}`, tenant);
+  constructor(
+    private tenants: Tenant[],
+    private readonly path?: string,
+  ) {
+    this.index(tenants);
   }
 
   static load(path: string): TenantsFileSource {
+    return new TenantsFileSource(TenantsFileSource.read(path), path);
+  }
+
+  /** Reads the file again (after a cache invalidation); a broken file leaves the tenants as they were. */
+  reload(): Tenant[] {
+    if (!this.path) return this.tenants;
+    this.index(TenantsFileSource.read(this.path));
+    return this.tenants;
+  }
+
+  private index(tenants: Tenant[]): void {
+    const byKey = new Map<string, Tenant>();
+    for (const tenant of tenants) for (const key of keysOf(tenant)) byKey.set(`${key.by}:${key.id}`, tenant);
+    this.tenants = tenants;
+    this.byKey = byKey;
+  }
+
+  private static read(path: string): Tenant[] {
     let text: string;
     try {
       text = readFileSync(path, 'utf8');
@@ -27,7 +48,7 @@ export class TenantsFileSource implements TenantSource {
     } catch {
       throw new ConfigError([`TENANTS_FILE: "${path}" is not valid JSON`]);
     }
-    return new TenantsFileSource(parseTenants(json, `TENANTS_FILE (${path})`));
+    return parseTenants(json, `TENANTS_FILE (${path})`);
   }
 
   async find(key: TenantKey): Promise<Tenant | null> {

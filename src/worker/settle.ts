@@ -12,13 +12,16 @@ export interface SettleDeps {
   metrics: Metrics;
   retryDelaysMs: readonly number[];
   maxAttempts: number;
+  /** An outage is waited out this long (from the first retry), then the hand-off is stored as failed. */
+  transientRetryWindowMs: number;
 }
 
 /**
  * The one place that turns a handler's outcome into a broker action:
  * - done → ack;
- * - an outage (TransientError) → delayed retry, for as long as it takes (the last delay repeats):
- *   an acknowledged webhook must not need a human because Redis was restarting;
+ * - an outage (TransientError) → delayed retry, for as long as it takes (the last delay repeats),
+ *   up to TRANSIENT_RETRY_WINDOW_SECONDS (7 days): an acknowledged webhook must not need a human
+ *   because Redis was restarting; only an outage outlasting Meta's own retries is stored as failed;
  * - anything else → delayed retry up to MAX_ATTEMPTS, then dead-letter: the payload goes to the
  *   failed prefix in the object store (for replay) and to the dead-letter queue (for alerts);
  * - a partial failure retries only the updates that failed.
@@ -34,7 +37,9 @@ export async function settle(queue: WorkQueue, handoff: HandoffMessage, outcome:
   const handled = handleError(outcome.error, deps.logger, 'consumer', { queue, attempt: handoff.attempt, rawKey: handoff.rawKey });
   const only = outcome.status === 'partial' ? outcome.failedRefs : handoff.only;
   const lastError = `${handled.code}: ${handled.publicMessage}`;
-  const retryable = handled.retry === 'until-it-works' || (handled.retry === 'bounded' && handoff.attempt < deps.maxAttempts);
+  const retryingSince = handoff.retryingSince ?? new Date().toISOString();
+  const withinWindow = Date.now() - Date.parse(retryingSince) < deps.transientRetryWindowMs;
+  const retryable = (handled.retry === 'until-it-works' && withinWindow) || (handled.retry === 'bounded' && handoff.attempt < deps.maxAttempts);
   if (!retryable) {
     try {
       const failedKey = await deps.rawStore.storeFailed({ ...handoff, error: lastError, attempts: handoff.attempt, only });
@@ -50,7 +55,13 @@ export async function settle(queue: WorkQueue, handoff: HandoffMessage, outcome:
   const delays = deps.retryDelaysMs;
   const delay = delays[Math.min(handoff.attempt - 1, delays.length - 1)] ?? 0;
   try {
-    await deps.publisher.toQueue(retryQueueName(queue, delay), { ...handoff, attempt: retryable ? handoff.attempt + 1 : handoff.attempt, only, lastError });
+    await deps.publisher.toQueue(retryQueueName(queue, delay), {
+      ...handoff,
+      attempt: retryable ? handoff.attempt + 1 : handoff.attempt,
+      only,
+      lastError,
+      retryingSince,
+    });
   } catch (err) {
     // The broker itself is away: the original goes back to the queue (its channel is likely gone anyway).
     handleError(err, deps.logger, 'consumer', { queue, step: 'retry' });
