@@ -3,11 +3,11 @@ import pLimit from 'p-limit';
 import type { Infrastructure } from './bootstrap/infrastructure';
 import { StatusOrderStore } from './cache';
 import { correlationId, errorHandler, notFound, opsRoutes, requestLog } from './http';
-import { GraphApiClient, TenantThrottle } from './integrations';
-import { ConfirmedPublisher, EventPublisher, HandoffPublisher, QUEUES } from './messaging';
+import { GraphApiClient, StateManagerClient, TenantThrottle } from './integrations';
+import { ConfirmedPublisher, EventPublisher, HandoffPublisher, QUEUES, StateOutboxPublisher } from './messaging';
 import type { Readiness } from './observability';
 import { createS3, MediaStore } from './storage';
-import { AccessTokens, archiveHandler, HandoffConsumer, MediaService, processHandler } from './worker';
+import { AccessTokens, archiveHandler, HandoffConsumer, MediaService, processHandler, StateOutboxConsumer } from './worker';
 
 export interface WorkerHandle {
   /** Stops consuming, waits for hand-offs in progress to settle and for their confirms; idempotent. */
@@ -37,6 +37,18 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
     { urlTtlSeconds: config.media.urlTtlSeconds, idleTimeoutMs: config.media.idleTimeoutMs, maxAttempts: config.media.maxAttempts },
   );
 
+  const policy = {
+    retryDelaysMs: config.rabbitmq.retryDelaysMs,
+    maxAttempts: config.rabbitmq.maxAttempts,
+    transientRetryWindowMs: config.rabbitmq.transientRetryWindowSeconds * 1000,
+  };
+  const stateManager = config.stateManagerUrl
+    ? {
+        client: new StateManagerClient(config.stateManagerUrl, infra.resilient('state_manager'), { timeoutMs: config.external.stateManagerTimeoutMs }),
+        outbox: new StateOutboxPublisher(new ConfirmedPublisher(rabbit, 'state-outbox', metrics, confirmTimeout)),
+      }
+    : undefined;
+
   const consumerDeps = {
     rabbit,
     publisher: retries,
@@ -44,9 +56,7 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
     logger,
     metrics,
     prefetch: config.rabbitmq.prefetch,
-    retryDelaysMs: config.rabbitmq.retryDelaysMs,
-    maxAttempts: config.rabbitmq.maxAttempts,
-    transientRetryWindowMs: config.rabbitmq.transientRetryWindowSeconds * 1000,
+    ...policy,
   };
   const process = processHandler({
     tenants: infra.tenants,
@@ -55,13 +65,26 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
     events,
     media,
     rawBucket: config.s3.rawBucket,
+    stateManager,
     logger,
     metrics,
   });
-  const consumers = [
+  const consumers: Array<{ start(): void; close(): Promise<void> }> = [
     new HandoffConsumer(QUEUES.archive, archiveHandler(rawStore, metrics), consumerDeps),
     new HandoffConsumer(QUEUES.process, process, consumerDeps),
   ];
+  if (stateManager) {
+    consumers.push(
+      new StateOutboxConsumer({
+        rabbit,
+        ...stateManager,
+        policy,
+        logger: logger.child({ component: 'state-outbox' }),
+        metrics,
+        prefetch: config.rabbitmq.prefetch,
+      }),
+    );
+  }
   for (const consumer of consumers) consumer.start();
 
   let closing: Promise<void> | undefined;
@@ -69,7 +92,7 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
     close: () =>
       (closing ??= (async () => {
         await Promise.all(consumers.map((consumer) => consumer.close()));
-        await Promise.all([events.close(), retries.close()]);
+        await Promise.all([events.close(), retries.close(), stateManager?.outbox.close()]);
       })()),
   };
 }

@@ -4,7 +4,7 @@ import { CacheControl } from '../admin/cache-control';
 import { closeRedis, createRedis, DedupStore, InvalidationBus, TenantCache, TokenCache, waitForRedis, type Redis } from '../cache';
 import type { Config } from '../config';
 import { TransientError } from '../errors';
-import { TenantServiceSource } from '../integrations';
+import { ResilientCall, TenantServiceSource, type ResilienceOptions } from '../integrations';
 import { ConfirmedPublisher, createRabbit, declareTopology, HandoffPublisher, QUEUES } from '../messaging';
 import type { DependencyCheck, Logger, Metrics } from '../observability';
 import { createS3, ObjectStore, RawPayloadStore } from '../storage';
@@ -27,6 +27,8 @@ export interface Infrastructure {
   handoffPublisher: HandoffPublisher;
   checks: { redis: DependencyCheck; rabbitmq: DependencyCheck; s3: DependencyCheck };
   dedupStore(namespace: 'rx' | 'ev'): DedupStore;
+  /** Retries and a circuit breaker for calls to an external service (closed with the rest). */
+  resilient(name: string): ResilientCall;
   /** Publishers first (outstanding confirms), then the connections; idempotent. */
   close(): Promise<void>;
 }
@@ -34,8 +36,14 @@ export interface Infrastructure {
 const STARTUP_WAIT_MS = 15_000;
 
 export async function createInfrastructure(config: Config, logger: Logger, metrics: Metrics): Promise<Infrastructure> {
+  const breakers: ResilientCall[] = [];
+  const resilient = (name: string): ResilientCall => {
+    const call = new ResilientCall(resilienceOptions(config, name), metrics, logger);
+    breakers.push(call);
+    return call;
+  };
   const source: TenantSource = config.tenants.serviceUrl
-    ? new TenantServiceSource(config.tenants.serviceUrl)
+    ? new TenantServiceSource(config.tenants.serviceUrl, resilient('tenant_service'), { timeoutMs: config.external.tenantServiceTimeoutMs })
     : TenantsFileSource.load(config.tenants.file ?? '');
 
   const redis = createRedis(config.redis.url, { name: `wws-${config.role}` });
@@ -98,14 +106,21 @@ export async function createInfrastructure(config: Config, logger: Logger, metri
       },
       s3: { name: 's3', check: () => objects.ping(config.s3.rawBucket) },
     },
+    resilient,
     dedupStore: (namespace) => new DedupStore(redis, { keyPrefix: config.redis.keyPrefix, namespace, ttlSeconds: config.dedupTtlSeconds }),
     close: () =>
       (closed ??= (async () => {
         cacheControl.close();
+        for (const breaker of breakers) breaker.shutdown();
         await handoffPublisher.close().catch(() => undefined);
         await rabbit.close().catch(() => undefined);
         await closeRedis(redis);
         s3.destroy();
       })()),
   };
+}
+
+function resilienceOptions(config: Config, name: string): ResilienceOptions {
+  const { maxAttempts, retryDelayMs, errorThresholdPercentage, volumeThreshold, resetTimeoutMs } = config.external;
+  return { name, maxAttempts, retryDelayMs, errorThresholdPercentage, volumeThreshold, resetTimeoutMs };
 }

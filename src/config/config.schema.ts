@@ -103,6 +103,17 @@ export const envSchema = z.object({
     description: 'How long an unknown account id is remembered as unknown (so floods do not reach the source).',
   }),
   STATE_MANAGER_URL: variable(httpUrl.optional(), { description: 'State Manager base URL; unset disables the calls.' }),
+  TENANT_SERVICE_TIMEOUT_MS: variable(positiveInt.default(2000), { description: 'Timeout of one Tenant Service request.' }),
+  STATE_MANAGER_TIMEOUT_MS: variable(positiveInt.default(1000), { description: 'Timeout of one State Manager request.' }),
+  EXTERNAL_MAX_ATTEMPTS: variable(positiveInt.max(10).default(3), {
+    description: 'Attempts per Tenant Service / State Manager call on timeouts, network errors and 5xx.',
+  }),
+  EXTERNAL_RETRY_DELAY_MS: variable(positiveInt.default(100), { description: 'First retry delay of those calls; doubles each attempt (at most 2 s).' }),
+  BREAKER_ERROR_THRESHOLD_PERCENT: variable(positiveInt.max(100).default(50), {
+    description: 'Share of failed calls to an external service (over 10 s) that opens its circuit.',
+  }),
+  BREAKER_VOLUME_THRESHOLD: variable(positiveInt.default(5), { description: 'Calls (over 10 s) before a circuit may open at all.' }),
+  BREAKER_RESET_TIMEOUT_MS: variable(positiveInt.default(10_000), { description: 'How long an open circuit waits before letting one trial call through.' }),
 
   WHATSAPP_GRAPH_URL: variable(httpUrl.default('https://graph.facebook.com'), { description: "Meta's Graph API base URL." }),
   GRAPH_TIMEOUT_MS: variable(positiveInt.default(10_000), { description: 'Graph API request timeout, until response headers arrive.' }),

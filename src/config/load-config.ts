@@ -40,6 +40,15 @@ export interface Config {
   };
   adminToken: string | undefined;
   stateManagerUrl: string | undefined;
+  external: {
+    tenantServiceTimeoutMs: number;
+    stateManagerTimeoutMs: number;
+    maxAttempts: number;
+    retryDelayMs: number;
+    errorThresholdPercentage: number;
+    volumeThreshold: number;
+    resetTimeoutMs: number;
+  };
   graph: { baseUrl: string; apiVersion: string; timeoutMs: number; maxAttempts: number; retryDelayMs: number; ratePerSecond: number };
   media: { concurrency: number; maxAttempts: number; idleTimeoutMs: number; urlTtlSeconds: number; tokenCacheTtlSeconds: number };
   dedupTtlSeconds: number;
@@ -125,6 +134,15 @@ function toConfig(env: Env): Config {
     },
     adminToken: env.ADMIN_TOKEN,
     stateManagerUrl: env.STATE_MANAGER_URL,
+    external: {
+      tenantServiceTimeoutMs: env.TENANT_SERVICE_TIMEOUT_MS,
+      stateManagerTimeoutMs: env.STATE_MANAGER_TIMEOUT_MS,
+      maxAttempts: env.EXTERNAL_MAX_ATTEMPTS,
+      retryDelayMs: env.EXTERNAL_RETRY_DELAY_MS,
+      errorThresholdPercentage: env.BREAKER_ERROR_THRESHOLD_PERCENT,
+      volumeThreshold: env.BREAKER_VOLUME_THRESHOLD,
+      resetTimeoutMs: env.BREAKER_RESET_TIMEOUT_MS,
+    },
     graph: {
       baseUrl: env.WHATSAPP_GRAPH_URL,
       apiVersion: env.WHATSAPP_API_VERSION,

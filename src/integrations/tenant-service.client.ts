@@ -1,26 +1,40 @@
 import axios, { type AxiosInstance } from 'axios';
 import { TransientError } from '../errors';
 import { tenantSchema, type Tenant, type TenantKey, type TenantSource } from '../tenants';
+import type { ResilientCall } from './resilient-call';
 
 /**
- * Tenants from the Tenant Service: `GET {TENANT_SERVICE_URL}/tenants/by-business-account/:id`.
- * 404 means no such tenant; anything else that is not a valid tenant record means the service
- * cannot answer right now (TransientError: the receiver answers 503 and Meta retries).
- * The service only knows account ids; phone-number lookups are answered from the cache.
+ * Tenants from the Tenant Service: `GET {TENANT_SERVICE_URL}/tenants/by-business-account/:id`,
+ * with a timeout, retries and a circuit breaker. 404 means no such tenant; anything else that is
+ * not a valid tenant record means the service cannot answer right now (TransientError: the
+ * receiver answers 503 and Meta retries; tenants already cached keep being served). The service
+ * only knows account ids; phone-number lookups are answered from the cache.
  */
 export class TenantServiceSource implements TenantSource {
   readonly name = 'tenant-service';
   private readonly http: AxiosInstance;
 
-  constructor(baseUrl: string, options: { timeoutMs?: number } = {}) {
-    this.http = axios.create({ baseURL: baseUrl, timeout: options.timeoutMs ?? 2000, validateStatus: () => true });
+  constructor(
+    baseUrl: string,
+    private readonly call: ResilientCall,
+    options: { timeoutMs: number },
+  ) {
+    this.http = axios.create({ baseURL: baseUrl, timeout: options.timeoutMs, validateStatus: () => true });
   }
 
   async find(key: TenantKey): Promise<Tenant | null> {
     if (key.by !== 'account') return null;
+    return this.call.run(() => this.fetch(key.id));
+  }
+
+  async list(): Promise<null> {
+    return null;
+  }
+
+  private async fetch(accountId: string): Promise<Tenant | null> {
     let response;
     try {
-      response = await this.http.get(`/tenants/by-business-account/${encodeURIComponent(key.id)}`);
+      response = await this.http.get(`/tenants/by-business-account/${encodeURIComponent(accountId)}`);
     } catch (cause) {
       throw new TransientError('tenant_service_unavailable', 'Tenant Service did not answer', { cause });
     }
@@ -35,9 +49,5 @@ export class TenantServiceSource implements TenantSource {
       });
     }
     return parsed.data;
-  }
-
-  async list(): Promise<null> {
-    return null;
   }
 }

@@ -20,9 +20,14 @@ export const QUEUES = {
   process: 'whatsapp.webhooks.process',
   archive: 'whatsapp.webhooks.archive',
   dead: 'whatsapp.webhooks.dead',
+  /** Message tracking on its way to the State Manager (kept while it is down). */
+  stateOutbox: 'whatsapp.state-manager.outbox',
 } as const;
 
+/** Queues of hand-offs from the receiver. */
 export type WorkQueue = typeof QUEUES.process | typeof QUEUES.archive;
+/** Queues whose failed messages wait in retry queues. */
+export type RetryableQueue = WorkQueue | typeof QUEUES.stateOutbox;
 
 export const EVENT_BINDINGS = [
   { queue: QUEUES.messages, routingKey: 'message.#' },
@@ -32,12 +37,12 @@ export const EVENT_BINDINGS = [
 
 const QUORUM = { 'x-queue-type': 'quorum' } as const;
 
-export function retryQueueName(origin: WorkQueue, delayMs: number): string {
+export function retryQueueName(origin: RetryableQueue, delayMs: number): string {
   return `${origin}.retry.${delayMs}ms`;
 }
 
 /** Arguments of a work queue, shared by the declaration here and the consumer's re-declaration. */
-export function workQueueOptions(queue: WorkQueue): { queue: string; durable: true; arguments: Record<string, unknown> } {
+export function workQueueOptions(queue: RetryableQueue): { queue: string; durable: true; arguments: Record<string, unknown> } {
   return { queue, durable: true, arguments: { ...QUORUM } };
 }
 
@@ -49,9 +54,9 @@ export async function declareTopology(rabbit: Connection, retryDelaysMs: readonl
     await rabbit.queueDeclare({ queue, durable: true, arguments: { ...QUORUM } });
   }
   for (const binding of EVENT_BINDINGS) await rabbit.queueBind({ exchange: EXCHANGES.events, ...binding });
-  for (const queue of [QUEUES.process, QUEUES.archive] as const) {
+  for (const queue of [QUEUES.process, QUEUES.archive, QUEUES.stateOutbox] as const) {
     await rabbit.queueDeclare(workQueueOptions(queue));
-    await rabbit.queueBind({ exchange: EXCHANGES.handoff, queue, routingKey: '' });
+    if (queue !== QUEUES.stateOutbox) await rabbit.queueBind({ exchange: EXCHANGES.handoff, queue, routingKey: '' });
     for (const delayMs of new Set(retryDelaysMs)) {
       await rabbit.queueDeclare({
         queue: retryQueueName(queue, delayMs),

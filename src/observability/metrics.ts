@@ -82,7 +82,7 @@ export class Metrics {
   });
   readonly handoffOutcome = new Counter({
     name: 'worker_handoff_outcome_total',
-    help: 'Hand-offs settled by the worker, by queue and outcome (ack, retry, dead_letter)',
+    help: 'Messages settled by the worker (hand-offs and State Manager tracking), by queue and outcome (ack, retry, dead_letter, requeue)',
     labelNames: ['queue', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -130,6 +130,26 @@ export class Metrics {
     help: 'Object store upload duration by bucket kind (raw, failed, media)',
     labelNames: ['kind'] as const,
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60],
+    registers: [this.registry],
+  });
+
+  // External services
+  readonly circuitState = new Gauge({
+    name: 'circuit_breaker_state',
+    help: 'Circuit breaker of an external service: 0 closed (calls go through), 0.5 half-open (one trial call), 1 open (calls fail fast)',
+    labelNames: ['name'] as const,
+    registers: [this.registry],
+  });
+  readonly circuitRejected = new Counter({
+    name: 'circuit_breaker_rejected_total',
+    help: 'Calls not made because the circuit was open',
+    labelNames: ['name'] as const,
+    registers: [this.registry],
+  });
+  readonly externalCalls = new Counter({
+    name: 'external_calls_total',
+    help: 'Calls to external services (after retries) by service and outcome (ok, failed, rejected)',
+    labelNames: ['name', 'outcome'] as const,
     registers: [this.registry],
   });
 

@@ -110,7 +110,9 @@ export interface InboundEvent {
     tenantName: string | null;
     displayPhoneNumber: string | null;
     source: 'meta' | 'replay';
-    /** Features that were unavailable while this event was produced (e.g. `media`, `state-manager`). */
+    /** The customer's conversation mapping from the State Manager (when it is configured and has one). */
+    conversation: Record<string, unknown> | null;
+    /** Features that were unavailable while this event was produced (`state-manager`). */
     degraded: string[];
   };
 }

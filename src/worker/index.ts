@@ -13,5 +13,6 @@ export {
 export { HandoffConsumer, type HandoffHandler } from './handoff.consumer';
 export type { HandlerOutcome } from './outcome';
 export { processHandler, type ProcessDeps } from './process.handler';
+export { StateOutboxConsumer, type StateOutboxDeps } from './state-outbox.consumer';
 export { AccessTokens, MediaService, MEDIA_RULES } from './media';
 export { MEDIA_TYPES, PROCESSORS, type MediaPort, type MediaRequest, type MediaType, type MessageType } from './processors';

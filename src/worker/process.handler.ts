@@ -1,8 +1,9 @@
 import type { DedupStore, StatusOrderStore } from '../cache';
 import { AppError, PermanentError, TransientError } from '../errors';
-import type { EventPublisher } from '../messaging';
+import type { StateManagerClient, StateMessage } from '../integrations';
+import type { EventPublisher, StateOutboxPublisher } from '../messaging';
 import { KNOWN_MESSAGE_TYPES, listUpdates, parseEnvelope, type Update } from '../meta';
-import type { Logger, Metrics } from '../observability';
+import { LogThrottle, type Logger, type Metrics } from '../observability';
 import type { TenantResolver } from '../tenants';
 import { eventIdOf, type InboundEvent } from './event';
 import type { HandoffHandler } from './handoff.consumer';
@@ -17,9 +18,13 @@ export interface ProcessDeps {
   events: EventPublisher;
   media: MediaPort;
   rawBucket: string;
+  /** When STATE_MANAGER_URL is set: mapping lookups, and tracking through the durable outbox. */
+  stateManager?: { client: StateManagerClient; outbox: StateOutboxPublisher };
   logger: Logger;
   metrics: Metrics;
 }
+
+const throttle = new LogThrottle();
 
 /**
  * Process queue: every update of the tenant's entries becomes one event, published with
@@ -68,12 +73,43 @@ export function processHandler(deps: ProcessDeps): HandoffHandler {
 
 async function publishOne(update: Update, ctx: BuildContext, deps: ProcessDeps): Promise<void> {
   const event = await buildEvent(update, ctx);
+  if (deps.stateManager && event.kind === 'message') await withConversation(event, deps.stateManager.client, deps);
   await deps.events.publish(event);
+  if (deps.stateManager && event.kind === 'message') await deps.stateManager.outbox.publish(stateMessageOf(event), { ...event, attempt: 1 });
   deps.metrics.eventsPublished.inc({ tenant: event.tenantId, kind: event.kind, type: typeLabel(event) });
   if (event.status?.outOfOrder) deps.metrics.statusOutOfOrder.inc({ tenant: event.tenantId, status: typeLabel(event) });
   await deps.eventDedup.mark(event.tenantId, [event.eventId]).catch((err: unknown) => {
     deps.logger.warn('event published but not marked; a redelivery would publish it again', { eventId: event.eventId, cause: String(err) });
   });
+}
+
+/** The State Manager's mapping for the customer; while it is unavailable the event says so (`degraded`). */
+async function withConversation(event: InboundEvent, client: StateManagerClient, deps: ProcessDeps): Promise<void> {
+  const customer = event.from?.waId ?? event.from?.userId;
+  if (!customer) return;
+  try {
+    event.metadata.conversation = await client.mapping(event.tenantId, customer, event.correlationId);
+  } catch (err) {
+    event.metadata.degraded.push('state-manager');
+    deps.metrics.dependencyDegraded.inc({ dependency: 'state_manager', feature: 'conversation_mapping' });
+    throttle.run('state-manager', (suppressed) =>
+      deps.logger.warn('State Manager unavailable; publishing without the conversation mapping', { cause: String(err), suppressed }),
+    );
+  }
+}
+
+function stateMessageOf(event: InboundEvent): StateMessage {
+  return {
+    tenantId: event.tenantId,
+    eventId: event.eventId,
+    messageId: event.messageId,
+    type: event.type,
+    direction: 'inbound',
+    from: { waId: event.from?.waId ?? null, userId: event.from?.userId ?? null, phone: event.from?.phone ?? null },
+    timestamp: event.timestamp,
+    receivedAt: event.receivedAt,
+    correlationId: event.correlationId,
+  };
 }
 
 /** The same update twice in one payload (same wamid, same status) is one event. */

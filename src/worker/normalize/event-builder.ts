@@ -44,6 +44,7 @@ export async function buildEvent(update: Update, ctx: BuildContext): Promise<Inb
       tenantName: ctx.tenant?.name ?? null,
       displayPhoneNumber: str(metadata?.display_phone_number) ?? null,
       source: ctx.source,
+      conversation: null,
       degraded: [],
     },
   };
