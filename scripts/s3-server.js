@@ -26,6 +26,11 @@ server
     process.stderr.write(`s3rver failed to start: ${err.message}\n`);
     process.exit(1);
   });
-const stop = () => server.close().finally(() => process.exit(0));
+// s3rver's close() waits for idle keep-alive connections, which busy clients never leave idle:
+// give in-flight requests a moment, then go (objects are written to disk before they are answered).
+const stop = () => {
+  server.close().finally(() => process.exit(0));
+  setTimeout(() => process.exit(0), 300);
+};
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
