@@ -26,7 +26,7 @@ export async function startService(config: Config, logger: Logger, metrics: Metr
   let worker: WorkerHandle | undefined;
   let server: HttpServer | undefined;
   try {
-    const readiness = new Readiness(readinessChecks(infra));
+    const readiness = new Readiness(readinessChecks(infra), metrics);
     if (config.role !== 'api') worker = await startWorker(infra);
     const app = config.role === 'worker' ? createWorkerOpsApp(infra, readiness) : createApiApp(infra, readiness);
     server = await listen(app, config.role === 'worker' ? config.http.workerPort : config.http.port);

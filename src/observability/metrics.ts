@@ -30,6 +30,12 @@ export class Metrics {
     labelNames: ['tenant'] as const,
     registers: [this.registry],
   });
+  readonly dependencyUp = new Gauge({
+    name: 'readiness_dependency_up',
+    help: 'Whether a dependency answered the last readiness check (1) or not (0), by dependency',
+    labelNames: ['dependency'] as const,
+    registers: [this.registry],
+  });
   readonly dependencyDegraded = new Counter({
     name: 'dependency_degraded_total',
     help: 'Requests served without a dependency that was unavailable (dedup or rate limit skipped, tenant read from source)',

@@ -1,3 +1,5 @@
+import type { Metrics } from './metrics';
+
 export interface DependencyCheck {
   name: string;
   /** Resolves when the dependency can do work; rejects (or takes longer than the timeout) otherwise. */
@@ -29,6 +31,7 @@ export class Readiness {
 
   constructor(
     private readonly checks: readonly DependencyCheck[],
+    private readonly metrics?: Metrics,
     private readonly timeoutMs = 500,
   ) {}
 
@@ -39,6 +42,7 @@ export class Readiness {
   async report(): Promise<ReadinessReport> {
     const entries = await Promise.all(this.checks.map(async (dep) => [dep.name, await this.run(dep)] as const));
     const checks = Object.fromEntries(entries);
+    for (const [name, result] of entries) this.metrics?.dependencyUp.set({ dependency: name }, result.status === 'up' ? 1 : 0);
     const allUp = entries.every(([, result]) => result.status === 'up' || !result.required);
     if (this.shuttingDown) return { ready: false, status: 'shutting_down', checks };
     return { ready: allUp, status: allUp ? 'ready' : 'not_ready', checks };

@@ -64,7 +64,7 @@ describe('fault injection', () => {
     let sending = true;
 
     const send = async (wamid: string): Promise<void> => {
-      let status = 0;
+      let status: number;
       try {
         status = (await harness.post(api, text(wamid), acme.appSecret)).status;
       } catch {

@@ -52,19 +52,27 @@ describe('operations', () => {
     const eventsOf = (): InboundEvent[] => events.bodies<InboundEvent>().filter((e) => e.messageId === wamid);
 
     it('when an outage outlasts the retry window, then the acknowledged payload lands in the failed prefix and the dead-letter queue', async () => {
-      const dead = harness.reader(QUEUES.dead);
       await stack('stop', 'redis');
       try {
         expect((await harness.post(service, text(wamid), acme.appSecret)).status).toBe(200);
-        await dead.waitFor(1, 20_000);
+        await eventually(async () => (await harness.depth(QUEUES.dead)) === 1, 20_000, 'a dead letter');
       } finally {
         await stack('start', 'redis');
       }
-      expect(String(dead.messages[0]!.headers?.['x-last-error'])).toMatch(/^redis_unavailable/);
       const failed: string[] = [];
       for await (const o of harness.objects().list(harness.rawBucket, `failed/acme/${today}/`)) failed.push(o.key);
       expect(failed).toHaveLength(1);
       expect(eventsOf()).toHaveLength(0);
+
+      const listed = await cli(harness, 'dead-letters', ['list']);
+      expect(listed.code).toBe(0);
+      const { total, shown } = JSON.parse(listed.stdout) as { total: number; shown: Array<Record<string, unknown>> };
+      expect(total).toBe(1);
+      expect(shown[0]).toMatchObject({ tenantId: 'acme', failedKey: failed[0], lastError: expect.stringMatching(/^redis_unavailable/) });
+      expect(await harness.depth(QUEUES.dead)).toBe(1); // listing consumed nothing
+      const purged = await cli(harness, 'dead-letters', ['purge', '--yes']);
+      expect(JSON.parse(purged.stdout)).toEqual({ purged: 1 });
+      expect(await harness.depth(QUEUES.dead)).toBe(0);
     });
 
     it('when the failed payload is replayed with the command, then it becomes its event once', async () => {
