@@ -22,6 +22,7 @@ COPY --from=production-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY schemas ./schemas
+COPY openapi ./openapi
 # The image's unprivileged user (uid 1000); nothing is written to the filesystem at run time.
 USER node
 EXPOSE 3000 3001

@@ -6,7 +6,7 @@ import { correlationId, errorHandler, notFound, opsRoutes, requestLog } from './
 import { GraphApiClient, StateManagerClient, TenantThrottle } from './integrations';
 import { ConfirmedPublisher, EventPublisher, HandoffPublisher, QUEUES, StateOutboxPublisher } from './messaging';
 import type { Readiness } from './observability';
-import { createS3, MediaStore } from './storage';
+import { applyRetention, createS3, MediaStore } from './storage';
 import { AccessTokens, archiveHandler, HandoffConsumer, MediaService, processHandler, StateOutboxConsumer } from './worker';
 
 export interface WorkerHandle {
@@ -19,6 +19,7 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
   const { config, objects, rawStore, metrics, redis, rabbit } = infra;
   await objects.ensureBucket(config.s3.rawBucket);
   await objects.ensureBucket(config.s3.mediaBucket);
+  await applyRetention(infra.s3, { raw: config.s3.rawBucket, media: config.s3.mediaBucket }, config.s3.retentionDays, infra.logger);
   const logger = infra.logger.child({ component: 'worker' });
   const confirmTimeout = config.rabbitmq.publishConfirmTimeoutMs;
   const events = new EventPublisher(new ConfirmedPublisher(rabbit, 'event', metrics, confirmTimeout));

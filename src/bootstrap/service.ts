@@ -1,3 +1,4 @@
+import type { Express } from 'express';
 import type { Config } from '../config';
 import { createApiApp } from '../main-api';
 import { createWorkerOpsApp, startWorker, type WorkerHandle } from '../main-worker';
@@ -8,6 +9,8 @@ import { createInfrastructure, type Infrastructure } from './infrastructure';
 export interface ServiceHandle {
   /** Base URL of this process's HTTP server (receiver for api/all, ops endpoints for worker). */
   url: string;
+  /** The Express app this process serves (receiver, or the worker's ops endpoints). */
+  app: Express;
   infra: Infrastructure;
   readiness: Readiness;
   /**
@@ -43,7 +46,7 @@ export async function startService(config: Config, logger: Logger, metrics: Metr
         await infra.close();
         logger.info('service stopped', { role: config.role });
       })());
-    return { url: server.url, infra, readiness, stop };
+    return { url: server.url, app, infra, readiness, stop };
   } catch (err) {
     await server?.close();
     await worker?.close();

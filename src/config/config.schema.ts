@@ -92,6 +92,15 @@ export const envSchema = z.object({
     description: 'Base URL consumers reach the object store at, for presigned media URLs (default: the MINIO_ENDPOINT address).',
   }),
 
+  RETENTION_RAW_DAYS: variable(z.coerce.number().int().min(0).default(90), {
+    description: 'Days raw payloads are kept (an object store lifecycle rule applied at start; 0 keeps them forever).',
+  }),
+  RETENTION_FAILED_DAYS: variable(z.coerce.number().int().min(0).default(180), {
+    description: 'Days failed payloads (under failed/) are kept for replay (0 keeps them forever).',
+  }),
+  RETENTION_MEDIA_DAYS: variable(z.coerce.number().int().min(0).default(365), {
+    description: 'Days customer media is kept (0 keeps it forever).',
+  }),
   TENANTS_FILE: variable(z.string().min(1).optional(), {
     description: 'JSON array of tenant records; required unless TENANT_SERVICE_URL is set.',
   }),

@@ -29,6 +29,7 @@ export interface Config {
     rawBucket: string;
     mediaBucket: string;
     publicUrl: string | undefined;
+    retentionDays: { raw: number; failed: number; media: number };
   };
   tenants: {
     file: string | undefined;
@@ -120,6 +121,7 @@ function toConfig(env: Env): Config {
       rawBucket: env.MINIO_BUCKET_RAW,
       mediaBucket: env.MINIO_BUCKET_MEDIA,
       publicUrl: env.MINIO_PUBLIC_URL,
+      retentionDays: { raw: env.RETENTION_RAW_DAYS, failed: env.RETENTION_FAILED_DAYS, media: env.RETENTION_MEDIA_DAYS },
     },
     tenants: {
       file: env.TENANTS_FILE,

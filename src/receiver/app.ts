@@ -1,6 +1,6 @@
 import express, { type Express, type RequestHandler, type Router } from 'express';
 import { ValidationError } from '../errors';
-import { correlationId, errorHandler, locals, notFound, opsRoutes, requestLog } from '../http';
+import { correlationId, errorHandler, locals, notFound, openapiRoutes, opsRoutes, requestLog } from '../http';
 import { parseEnvelope } from '../meta';
 import { currentContext, type Logger, type Metrics, type Readiness } from '../observability';
 import type { TenantResolver } from '../tenants';
@@ -34,7 +34,7 @@ export function createApp(deps: ReceiverDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(correlationId(), requestLog(deps.logger, deps.metrics));
-  app.use(opsRoutes(deps.readiness, deps.metrics));
+  app.use(opsRoutes(deps.readiness, deps.metrics), openapiRoutes());
 
   app.get('/webhook', verifySubscription(deps.tenants));
   app.post('/webhook', requireJson, requireSignature, express.raw({ type: () => true, limit: deps.bodyLimitBytes, inflate: false }), async (req, res) => {

@@ -41,9 +41,20 @@ export class ObjectStore {
     });
   }
 
-  async put(kind: string, bucket: string, key: string, body: Buffer, contentType: string, metadata: Record<string, string> = {}): Promise<void> {
+  async put(
+    kind: string,
+    bucket: string,
+    key: string,
+    body: Buffer,
+    contentType: string,
+    metadata: Record<string, string> = {},
+    tags: Record<string, string> = {},
+  ): Promise<void> {
     const started = performance.now();
-    await call('put', () => this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, Metadata: metadata })));
+    const Tagging = Object.keys(tags).length > 0 ? new URLSearchParams(tags).toString() : undefined;
+    await call('put', () =>
+      this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, Metadata: metadata, Tagging })),
+    );
     this.metrics.minioUploadDuration.observe({ kind }, (performance.now() - started) / 1000);
   }
 

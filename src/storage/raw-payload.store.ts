@@ -2,6 +2,8 @@ import type { ObjectStore, ListedObject, StoredObject } from './object.store';
 
 /** Failed payloads live next to the tenants' prefixes, under one of their own (for replay). */
 export const FAILED_PREFIX = 'failed/';
+/** Raw archives carry this tag, so their retention rule cannot reach failed payloads. */
+export const RAW_TAG = { key: 'kind', value: 'raw' } as const;
 
 export interface ArchiveRequest {
   tenantId: string;
@@ -33,7 +35,7 @@ export class RawPayloadStore {
 
   /** Idempotent: the key is unique to these bytes, so writing it again changes nothing. */
   async archive(request: ArchiveRequest): Promise<void> {
-    await this.store.put('raw', this.bucket, request.rawKey, request.body, 'application/json', baseMetadata(request));
+    await this.store.put('raw', this.bucket, request.rawKey, request.body, 'application/json', baseMetadata(request), { [RAW_TAG.key]: RAW_TAG.value });
   }
 
   async storeFailed(request: FailedRequest): Promise<string> {

@@ -6,7 +6,9 @@ import type { Config } from '../config';
  * `minio` package) because it streams uploads of unknown size as multipart against both
  * servers; the minio client's multipart path needs a listing s3rver does not implement.
  */
-export function createS3(config: Config['s3'], options: { requestTimeoutMs?: number; endpoint?: string } = {}): S3Client {
+export type S3Connection = Pick<Config['s3'], 'endpoint' | 'port' | 'useSsl' | 'accessKey' | 'secretKey' | 'region'>;
+
+export function createS3(config: S3Connection, options: { requestTimeoutMs?: number; endpoint?: string } = {}): S3Client {
   return new S3Client({
     endpoint: options.endpoint ?? `${config.useSsl ? 'https' : 'http'}://${config.endpoint}:${config.port}`,
     region: config.region,

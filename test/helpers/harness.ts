@@ -104,7 +104,11 @@ export class Harness {
     return env;
   }
 
-  async start(role: 'all' | 'api' | 'worker' = 'all', overrides: Record<string, string> = {}, options: { defaultMetrics?: boolean } = {}): Promise<RunningService> {
+  async start(
+    role: 'all' | 'api' | 'worker' = 'all',
+    overrides: Record<string, string> = {},
+    options: { defaultMetrics?: boolean } = {},
+  ): Promise<RunningService> {
     const config = loadConfig(this.env({ ROLE: role, ...overrides }));
     const metrics = new Metrics({ defaultMetrics: options.defaultMetrics ?? false });
     const logger = createLogger({ level: config.logLevel, transport: new CaptureTransport(this.logs), defaultMeta: { role } });
@@ -142,20 +146,7 @@ export class Harness {
   }
 
   objects(): ObjectStore {
-    this.objectStore ??= new ObjectStore(
-      createS3({
-        endpoint: '127.0.0.1',
-        port: 9000,
-        useSsl: false,
-        accessKey: 'minioadmin',
-        secretKey: 'minioadmin',
-        region: 'us-east-1',
-        rawBucket: this.rawBucket,
-        mediaBucket: this.mediaBucket,
-        publicUrl: undefined,
-      }),
-      new Metrics({ defaultMetrics: false }),
-    );
+    this.objectStore ??= new ObjectStore(createS3(loadConfig(this.env()).s3), new Metrics({ defaultMetrics: false }));
     return this.objectStore;
   }
 

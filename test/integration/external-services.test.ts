@@ -13,7 +13,17 @@ function text(accountId: string, waId = '447700900123'): { body: string; wamid: 
   const wamid = `wamid.ext-${seq++}`;
   const body = JSON.stringify({
     object: 'whatsapp_business_account',
-    entry: [{ id: accountId, changes: [{ field: 'messages', value: { contacts: [{ wa_id: waId, profile: { name: 'Ada' } }], messages: [{ id: wamid, from: waId, type: 'text', text: { body: 'x' } }] } }] }],
+    entry: [
+      {
+        id: accountId,
+        changes: [
+          {
+            field: 'messages',
+            value: { contacts: [{ wa_id: waId, profile: { name: 'Ada' } }], messages: [{ id: wamid, from: waId, type: 'text', text: { body: 'x' } }] },
+          },
+        ],
+      },
+    ],
   });
   return { body, wamid };
 }
@@ -84,7 +94,8 @@ describe('external services', () => {
     beforeAll(async () => {
       state = await new HttpStub().start();
       state.handler = (req) => {
-        if (req.method === 'GET' && req.path.startsWith('/state/mapping/447700900123')) return { status: 200, body: { conversationId: 'conv-1', assignedTo: 'bot' } };
+        if (req.method === 'GET' && req.path.startsWith('/state/mapping/447700900123'))
+          return { status: 200, body: { conversationId: 'conv-1', assignedTo: 'bot' } };
         if (req.method === 'POST' && req.path === '/state/message') {
           delivered.push(JSON.parse(req.body) as { eventId: string; tenantId: string });
           return { status: 201, body: { ok: true } };
@@ -113,7 +124,13 @@ describe('external services', () => {
       expect(event.metadata).toMatchObject({ conversation: { conversationId: 'conv-1', assignedTo: 'bot' }, degraded: [] });
       await eventually(() => posts().some((p) => p.eventId === event.eventId), 10_000, 'the State Manager to be told');
       const recorded = state.requests.find((r) => r.method === 'POST');
-      expect(JSON.parse(recorded!.body)).toMatchObject({ tenantId: 'acme', messageId: wamid, type: 'text', direction: 'inbound', from: { waId: '447700900123' } });
+      expect(JSON.parse(recorded!.body)).toMatchObject({
+        tenantId: 'acme',
+        messageId: wamid,
+        type: 'text',
+        direction: 'inbound',
+        from: { waId: '447700900123' },
+      });
     });
 
     it('then while it is down events are still published (marked degraded), and its backlog is delivered once it is back', async () => {

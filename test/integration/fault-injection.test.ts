@@ -20,7 +20,15 @@ function text(wamid: string): string {
     entry: [
       {
         id: acme.businessAccountId,
-        changes: [{ field: 'messages', value: { contacts: [{ wa_id: '447700900123' }], messages: [{ id: wamid, from: '447700900123', timestamp: '1763800000', type: 'text', text: { body: 'x' } }] } }],
+        changes: [
+          {
+            field: 'messages',
+            value: {
+              contacts: [{ wa_id: '447700900123' }],
+              messages: [{ id: wamid, from: '447700900123', timestamp: '1763800000', type: 'text', text: { body: 'x' } }],
+            },
+          },
+        ],
       },
     ],
   });
@@ -131,7 +139,15 @@ describe('fault injection', () => {
     const distinct = (): Set<string> => new Set(events.bodies<InboundEvent>().map((e) => e.messageId ?? ''));
     await eventually(() => [...acknowledged].every((w) => distinct().has(w)), 180_000, `every acknowledged webhook as an event (have ${distinct().size})`);
     const all = events.bodies<InboundEvent>().filter((e) => e.messageId?.startsWith(`wamid.fault-${harness.id}`));
-    const report = { sent: TOTAL + refused, unique: TOTAL, acknowledged: acknowledged.size, refusedThenResent: refused, delivered: distinct().size, duplicates: all.length - distinct().size, faults };
+    const report = {
+      sent: TOTAL + refused,
+      unique: TOTAL,
+      acknowledged: acknowledged.size,
+      refusedThenResent: refused,
+      delivered: distinct().size,
+      duplicates: all.length - distinct().size,
+      faults,
+    };
     process.stdout.write(`fault injection: ${JSON.stringify(report)}\n`);
 
     expect(acknowledged.size).toBe(TOTAL);

@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import pLimit from 'p-limit';
 import { StatusOrderStore, TokenCache } from '../../src/cache';
 import { ValidationError } from '../../src/errors';
+import { loadConfig } from '../../src/config';
 import { GraphApiClient, TenantThrottle } from '../../src/integrations';
 import { listUpdates, parseEnvelope, type Update } from '../../src/meta';
 import { createLogger, Metrics } from '../../src/observability';
@@ -134,17 +135,7 @@ describe('normalizer (property-based, against real Redis and the object store)',
     const metrics = new Metrics({ defaultMetrics: false });
     const logger = createLogger({ level: 'error' });
     const redis = harness.redis();
-    const s3 = createS3({
-      endpoint: '127.0.0.1',
-      port: 9000,
-      useSsl: false,
-      accessKey: 'minioadmin',
-      secretKey: 'minioadmin',
-      region: 'us-east-1',
-      rawBucket: harness.rawBucket,
-      mediaBucket: harness.mediaBucket,
-      publicUrl: undefined,
-    });
+    const s3 = createS3(loadConfig(config).s3);
     await harness.objects().ensureBucket(harness.mediaBucket);
     const tenants = new TenantResolver(
       new TenantsFileSource([acme]),

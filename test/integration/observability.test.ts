@@ -66,12 +66,24 @@ describe('observability', () => {
     const media = (id: string): Record<string, unknown> => ({
       metadata: { phone_number_id: '1' },
       contacts: [{ profile: { name: NAME }, wa_id: PHONE }],
-      messages: [{ from: PHONE, id: `wamid.obs-${id}`, timestamp: '1763800000', type: 'image', image: { id, mime_type: 'image/jpeg', caption: 'a private caption' } }],
+      messages: [
+        { from: PHONE, id: `wamid.obs-${id}`, timestamp: '1763800000', type: 'image', image: { id, mime_type: 'image/jpeg', caption: 'a private caption' } },
+      ],
     });
     expect((await post(body(acme, media('obs-image')), acme)).status).toBe(200);
     expect((await post(body(acme, media('obs-missing')), acme)).status).toBe(200);
     for (const state of ['sent', 'read']) {
-      expect((await post(body(acme, { metadata: { phone_number_id: '1' }, statuses: [{ id: 'wamid.obs-out', status: state, timestamp: '1763800001', recipient_id: PHONE }] }), acme)).status).toBe(200);
+      expect(
+        (
+          await post(
+            body(acme, {
+              metadata: { phone_number_id: '1' },
+              statuses: [{ id: 'wamid.obs-out', status: state, timestamp: '1763800001', recipient_id: PHONE }],
+            }),
+            acme,
+          )
+        ).status,
+      ).toBe(200);
     }
     expect((await post(body(acme, { event: 'APPROVED', message_template_id: 1 }, 'message_template_status_update'), acme)).status).toBe(200);
     expect((await post(textFrom(globex, 'globex private words'), globex)).status).toBe(200);

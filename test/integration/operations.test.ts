@@ -19,7 +19,12 @@ const today = new Date().toISOString().slice(0, 10);
 function text(wamid: string, t = acme): string {
   return JSON.stringify({
     object: 'whatsapp_business_account',
-    entry: [{ id: t.businessAccountId, changes: [{ field: 'messages', value: { messages: [{ id: wamid, from: '447700900123', type: 'text', text: { body: 'x' } }] } }] }],
+    entry: [
+      {
+        id: t.businessAccountId,
+        changes: [{ field: 'messages', value: { messages: [{ id: wamid, from: '447700900123', type: 'text', text: { body: 'x' } }] } }],
+      },
+    ],
   });
 }
 
@@ -130,7 +135,10 @@ describe('operations', () => {
     });
 
     it('when the body is wrong, then 400 saying what is wrong', async () => {
-      const res = await request(service.handle.url).post('/admin/replay').set('Authorization', `Bearer ${ADMIN_TOKEN}`).send({ tenantId: 'acme', from: 'yesterday', to: today });
+      const res = await request(service.handle.url)
+        .post('/admin/replay')
+        .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+        .send({ tenantId: 'acme', from: 'yesterday', to: today });
       expect(res.status).toBe(400);
       expect((res.body as { error: { message: string } }).error.message).toContain('yyyy-MM-dd');
     });
@@ -150,17 +158,23 @@ describe('operations', () => {
     it('when a tenant changes, then old values are served until an invalidation reaches every instance, and the new ones right after', async () => {
       const second = await harness.start('api', { ADMIN_TOKEN });
       const file = harness.env().TENANTS_FILE!;
-      for (const instance of [service, second]) expect((await harness.post(instance, text(`wamid.v1-${instance.handle.url}`), acme.appSecret)).status).toBe(200);
+      for (const instance of [service, second])
+        expect((await harness.post(instance, text(`wamid.v1-${instance.handle.url}`), acme.appSecret)).status).toBe(200);
 
       writeFileSync(file, JSON.stringify([{ ...acme, appSecret: 'acme-secret-v2' }, other]));
-      for (const instance of [service, second]) expect((await harness.post(instance, text(`wamid.v2-early-${instance.handle.url}`), 'acme-secret-v2')).status).toBe(401);
+      for (const instance of [service, second])
+        expect((await harness.post(instance, text(`wamid.v2-early-${instance.handle.url}`), 'acme-secret-v2')).status).toBe(401);
 
       const res = await request(service.handle.url).post('/admin/cache/invalidate').set('Authorization', `Bearer ${ADMIN_TOKEN}`).send({ tenantId: 'acme' });
       expect(res.status).toBe(200);
       expect((res.body as { keysDeleted: number; instancesNotified: number }).keysDeleted).toBeGreaterThanOrEqual(2);
       expect((res.body as { instancesNotified: number }).instancesNotified).toBeGreaterThanOrEqual(2);
       for (const instance of [service, second]) {
-        await eventually(async () => (await harness.post(instance, text(`wamid.v2-${Math.random()}`), 'acme-secret-v2')).status === 200, 5_000, 'the new secret');
+        await eventually(
+          async () => (await harness.post(instance, text(`wamid.v2-${Math.random()}`), 'acme-secret-v2')).status === 200,
+          5_000,
+          'the new secret',
+        );
         expect((await harness.post(instance, text(`wamid.v1-late-${Math.random()}`), acme.appSecret)).status).toBe(401);
       }
       const hits = (await second.metrics.cacheHit.get()).values.find((v) => v.labels.cache === 'tenant_memory')?.value;

@@ -12,7 +12,9 @@ let seq = 0;
 const payload = (t: typeof flood): string =>
   JSON.stringify({
     object: 'whatsapp_business_account',
-    entry: [{ id: t.businessAccountId, changes: [{ field: 'messages', value: { messages: [{ id: `wamid.rl-${seq++}`, type: 'text', text: { body: 'x' } }] } }] }],
+    entry: [
+      { id: t.businessAccountId, changes: [{ field: 'messages', value: { messages: [{ id: `wamid.rl-${seq++}`, type: 'text', text: { body: 'x' } }] } }] },
+    ],
   });
 
 describe('rate limiting', () => {

@@ -9,7 +9,10 @@ jest.setTimeout(60_000);
 
 const acme = tenant('acme', '895000000000001', 'acme-secret');
 const text = (wamid: string): string =>
-  JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: acme.businessAccountId, changes: [{ field: 'messages', value: { messages: [{ id: wamid, type: 'text', text: { body: 'x' } }] } }] }] });
+  JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [{ id: acme.businessAccountId, changes: [{ field: 'messages', value: { messages: [{ id: wamid, type: 'text', text: { body: 'x' } }] } }] }],
+  });
 
 /**
  * The decided Redis-outage behaviour (docs/runbook.md): the receiver keeps answering 200 with the

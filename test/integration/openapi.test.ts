@@ -1,0 +1,110 @@
+import request, { type Response } from 'supertest';
+import { signPayload } from '../../src/receiver';
+import { tenant } from '../helpers/fixtures';
+import { Harness, type RunningService } from '../helpers/harness';
+import { appRoutes, documentedResponses, spec, specViolations } from '../helpers/openapi';
+
+jest.setTimeout(60_000);
+
+const ADMIN = 'openapi-admin-token-0123456789abcdefgh';
+const acme = tenant('acme', '896000000000001', 'acme-secret', { verifyToken: 'acme-verify' });
+const tiny = tenant('tiny', '896000000000002', 'tiny-secret', { rateLimitPerMinute: 1 });
+const body = (t: typeof acme, wamid = `wamid.spec-${Math.random()}`): string =>
+  JSON.stringify({
+    object: 'whatsapp_business_account',
+    entry: [{ id: t.businessAccountId, changes: [{ field: 'messages', value: { messages: [{ id: wamid, type: 'text', text: { body: 'x' } }] } }] }],
+  });
+
+/** Responses the tests cannot produce without a bug in the service. */
+const NOT_PRODUCIBLE = new Set(['post /webhook 500']);
+
+describe('the OpenAPI spec', () => {
+  let harness: Harness;
+  let service: RunningService;
+  let worker: RunningService;
+  const covered = new Set<string>();
+
+  const check = (method: string, path: string, res: Response): void => {
+    expect({ call: `${method} ${path} ${res.status}`, violations: specViolations(method, path, res) }).toEqual({
+      call: `${method} ${path} ${res.status}`,
+      violations: [],
+    });
+    covered.add(`${method.toLowerCase()} ${path} ${res.status}`);
+  };
+  const post = (payload: string, secret: string, headers: Record<string, string> = {}): request.Test =>
+    request(service.handle.url)
+      .post('/webhook')
+      .set('Content-Type', 'application/json')
+      .set('X-Hub-Signature-256', signPayload(payload, secret))
+      .set(headers)
+      .send(payload);
+
+  beforeAll(async () => {
+    harness = await Harness.create('openapi', [acme, tiny]);
+    service = await harness.start('all', { ADMIN_TOKEN: ADMIN });
+    worker = await harness.start('worker');
+  });
+  afterAll(async () => harness.close());
+
+  it('when every documented answer is provoked, then each real response matches its status, headers and schema', async () => {
+    const url = service.handle.url;
+    check('get', '/webhook', await request(url).get('/webhook').query({ 'hub.mode': 'subscribe', 'hub.verify_token': 'acme-verify', 'hub.challenge': '7' }));
+    check('get', '/webhook', await request(url).get('/webhook').query({ 'hub.mode': 'subscribe' }));
+    check('get', '/webhook', await request(url).get('/webhook').query({ 'hub.mode': 'subscribe', 'hub.verify_token': 'no', 'hub.challenge': '7' }));
+
+    check('post', '/webhook', await post(body(acme), acme.appSecret));
+    check('post', '/webhook', await post('{"object":', 'x'));
+    check('post', '/webhook', await post(body(acme), 'wrong'));
+    check('post', '/webhook', await post(body(tenant('x', '896000000000404', 's')), 's'));
+    check('post', '/webhook', await post(JSON.stringify({ object: 'whatsapp_business_account', entry: [], pad: 'x'.repeat(3_700_000) }), 's'));
+    check('post', '/webhook', await post(body(acme), acme.appSecret, { 'Content-Type': 'text/plain' }));
+    check('post', '/webhook', await post(JSON.stringify({ object: 'page', entry: [] }), 's'));
+    check('post', '/webhook', await post(body(tiny), tiny.appSecret));
+    check('post', '/webhook', await post(body(tiny), tiny.appSecret));
+    const unavailable = await harness.start('api', { TENANTS_FILE: '', TENANT_SERVICE_URL: 'http://127.0.0.1:9', EXTERNAL_MAX_ATTEMPTS: '1' });
+    const uncached = body(tenant('y', '896000000000777', 's'));
+    const refused = await request(unavailable.handle.url)
+      .post('/webhook')
+      .set('Content-Type', 'application/json')
+      .set('X-Hub-Signature-256', signPayload(uncached, 's'))
+      .send(uncached);
+    expect(refused.status).toBe(503);
+    check('post', '/webhook', refused);
+    await unavailable.handle.stop();
+
+    for (const target of [service, worker]) {
+      check('get', '/health', await request(target.handle.url).get('/health'));
+      check('get', '/ready', await request(target.handle.url).get('/ready'));
+      check('get', '/metrics', await request(target.handle.url).get('/metrics'));
+    }
+    check('get', '/openapi.json', await request(url).get('/openapi.json'));
+    check('get', '/openapi.yaml', await request(url).get('/openapi.yaml'));
+
+    const admin = (path: string, payload: object, token = ADMIN): request.Test => request(url).post(path).set('Authorization', `Bearer ${token}`).send(payload);
+    check('post', '/admin/cache/invalidate', await admin('/admin/cache/invalidate', { tenantId: 'acme' }));
+    check('post', '/admin/cache/invalidate', await admin('/admin/cache/invalidate', { tenantId: 'acme', all: true }));
+    check('post', '/admin/cache/invalidate', await admin('/admin/cache/invalidate', { all: true }, 'wrong'));
+    const today = new Date().toISOString().slice(0, 10);
+    check('post', '/admin/replay', await admin('/admin/replay', { tenantId: 'acme', from: today, to: today, dryRun: true }));
+    check('post', '/admin/replay', await admin('/admin/replay', { tenantId: 'acme' }));
+    check('post', '/admin/replay', await admin('/admin/replay', { tenantId: 'acme', from: today, to: today }, 'wrong'));
+
+    worker.handle.readiness.markShuttingDown();
+    check('get', '/ready', await request(worker.handle.url).get('/ready'));
+
+    const missing = documentedResponses().filter((r) => !covered.has(r) && !NOT_PRODUCIBLE.has(r));
+    expect(missing).toEqual([]);
+  });
+
+  it('when the apps are inspected, then every route they serve is in the spec and every path of the spec is served', () => {
+    const served = new Set([...appRoutes(service.handle.app), ...appRoutes(worker.handle.app)]);
+    const documented = new Set(Object.entries(spec.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`)));
+    expect([...served].filter((r) => !documented.has(r))).toEqual([]);
+    expect([...documented].filter((r) => !served.has(r))).toEqual([]);
+  });
+
+  it('when the spec is served, then it is the file in the repository', async () => {
+    const res = await request(service.handle.url).get('/openapi.json');
+    expect(res.body).toEqual(spec);
+  });
+});
