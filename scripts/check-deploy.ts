@@ -107,7 +107,9 @@ async function checkMetricNames(all: Manifest[]): Promise<void> {
 }
 
 function checkDockerfile(): void {
-  for (const d of lintDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))) problems.push(`Dockerfile:${d.range.start.line + 1}: ${d.message}`);
+  for (const d of lintDockerfile(readFileSync(join(ROOT, 'Dockerfile'), 'utf8'))) {
+    problems.push(`Dockerfile:${d.range.start.line + 1}: ${typeof d.message === 'string' ? d.message : d.message.value}`);
+  }
 }
 
 function checkOpenapi(): void {

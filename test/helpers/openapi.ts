@@ -42,7 +42,7 @@ export function specViolations(method: string, path: string, res: Response): str
   if (!content[type]) return [...problems, `content type ${type} not documented (${Object.keys(content).join(', ')})`];
   if (type === 'application/json') {
     const status = Object.keys(responses).find((s) => s === String(res.status))!;
-    const base = documented.$ref ? String(documented.$ref).slice(2) : pointer('paths', path, method.toLowerCase(), 'responses', status);
+    const base = typeof documented.$ref === 'string' ? documented.$ref.slice(2) : pointer('paths', path, method.toLowerCase(), 'responses', status);
     const validate = ajv.getSchema(`spec#/${base}/${pointer('content', type, 'schema')}`);
     if (!validate) return [...problems, 'schema not found'];
     if (!validate(res.body)) problems.push(...(validate.errors ?? []).map((e) => `body${e.instancePath} ${e.message ?? ''}`));
