@@ -150,6 +150,13 @@ describe('operations', () => {
     });
   });
 
+  describe('retention', () => {
+    it('when the worker started, then retention rules were applied to both buckets, or it said the store cannot enforce them', () => {
+      const lines = harness.parsedLogs().filter((l) => l.message === 'retention rules applied' || l.message === 'object store has no lifecycle support: retention is not enforced');
+      expect(new Set(lines.map((l) => l.bucket))).toEqual(new Set([harness.rawBucket, harness.mediaBucket]));
+    });
+  });
+
   describe('cache control', () => {
     it('when the service started, then every tenant of the file was warmed into Redis', async () => {
       for (const t of [acme, other]) expect(await harness.redis().get(`${harness.prefix}tenant:account:${t.businessAccountId}`)).toContain(`"id":"${t.id}"`);
