@@ -42,7 +42,9 @@ export function processHandler(deps: ProcessDeps): HandoffHandler {
     }
     const tenant = entries[0] ? await deps.tenants.resolveEntry(entries[0]) : null;
     if (tenant?.id !== handoff.tenantId) {
-      deps.logger.warn('tenant record not found for this hand-off; publishing without tenant metadata', { tenantId: handoff.tenantId });
+      throttle.run(`tenant-missing:${handoff.tenantId}`, (suppressed) =>
+        deps.logger.warn('tenant record not found for this hand-off; publishing without tenant metadata', { tenantId: handoff.tenantId, suppressed }),
+      );
     }
 
     const only = handoff.only ? new Set(handoff.only) : undefined;

@@ -152,7 +152,9 @@ describe('operations', () => {
 
   describe('retention', () => {
     it('when the worker started, then retention rules were applied to both buckets, or it said the store cannot enforce them', () => {
-      const lines = harness.parsedLogs().filter((l) => l.message === 'retention rules applied' || l.message === 'object store has no lifecycle support: retention is not enforced');
+      const lines = harness
+        .parsedLogs()
+        .filter((l) => l.message === 'retention rules applied' || l.message === 'object store has no lifecycle support: retention is not enforced');
       expect(new Set(lines.map((l) => l.bucket))).toEqual(new Set([harness.rawBucket, harness.mediaBucket]));
     });
   });
