@@ -1,0 +1,119 @@
+import { Pool } from 'undici';
+import type { PlannedRequest } from './payloads';
+
+export interface Sample {
+  /** When the request was due (open loop) or sent (closed loop), ms since the phase started. */
+  at: number;
+  latencyMs: number;
+  status: number;
+  request: PlannedRequest;
+}
+
+export interface PhaseResult {
+  name: string;
+  /** Requests per second asked for (open loop), or null for closed loop at maximum. */
+  targetRate: number | null;
+  seconds: number;
+  sent: number;
+  ok: number;
+  errors: number;
+  throughput: number;
+  p50: number;
+  p95: number;
+  p99: number;
+  max: number;
+  samples: Sample[];
+}
+
+export function percentile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
+}
+
+function summarize(name: string, targetRate: number | null, seconds: number, samples: Sample[], elapsedMs: number): PhaseResult {
+  const latencies = samples.map((s) => s.latencyMs).sort((a, b) => a - b);
+  const ok = samples.filter((s) => s.status === 200).length;
+  const round = (v: number): number => Math.round(v * 100) / 100;
+  return {
+    name,
+    targetRate,
+    seconds,
+    sent: samples.length,
+    ok,
+    errors: samples.length - ok,
+    throughput: round(ok / (elapsedMs / 1000)),
+    p50: round(percentile(latencies, 0.5)),
+    p95: round(percentile(latencies, 0.95)),
+    p99: round(percentile(latencies, 0.99)),
+    max: round(latencies.at(-1) ?? 0),
+    samples,
+  };
+}
+
+async function send(pool: Pool, request: PlannedRequest): Promise<number> {
+  try {
+    const res = await pool.request({
+      path: '/webhook',
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'x-hub-signature-256': request.signature, 'x-correlation-id': request.correlationId },
+      body: request.body,
+    });
+    await res.body.dump();
+    return res.statusCode;
+  } catch {
+    return 0;
+  }
+}
+
+/**
+ * Open loop at a fixed rate: requests are sent when they are due whatever the server does, and
+ * latency is measured from when each was due, so a slow server cannot hide its queueing
+ * (no coordinated omission).
+ */
+export async function openLoop(url: string, name: string, rate: number, seconds: number, next: () => PlannedRequest): Promise<PhaseResult> {
+  const pool = new Pool(url, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 });
+  const total = Math.round(rate * seconds);
+  const planned = Array.from({ length: total }, next);
+  const samples: Sample[] = [];
+  const pending: Array<Promise<void>> = [];
+  const start = performance.now();
+  let i = 0;
+  await new Promise<void>((resolve) => {
+    const tick = (): void => {
+      const now = performance.now() - start;
+      while (i < total && (i * 1000) / rate <= now) {
+        const due = (i * 1000) / rate;
+        const request = planned[i++]!;
+        pending.push(send(pool, request).then((status) => void samples.push({ at: due, latencyMs: performance.now() - start - due, status, request })));
+      }
+      if (i < total) setTimeout(tick, 1);
+      else resolve();
+    };
+    tick();
+  });
+  await Promise.all(pending);
+  const elapsed = Math.max(performance.now() - start, seconds * 1000);
+  await pool.close();
+  return summarize(name, rate, seconds, samples, elapsed);
+}
+
+/** Closed loop: `connections` clients each send the next request as soon as the last is answered. */
+export async function closedLoop(url: string, name: string, connections: number, seconds: number, next: () => PlannedRequest): Promise<PhaseResult> {
+  const pool = new Pool(url, { connections, pipelining: 1 });
+  const samples: Sample[] = [];
+  const start = performance.now();
+  const end = start + seconds * 1000;
+  await Promise.all(
+    Array.from({ length: connections }, async () => {
+      while (performance.now() < end) {
+        const request = next();
+        const sent = performance.now();
+        const status = await send(pool, request);
+        samples.push({ at: sent - start, latencyMs: performance.now() - sent, status, request });
+      }
+    }),
+  );
+  const elapsed = performance.now() - start;
+  await pool.close();
+  return summarize(name, null, seconds, samples, elapsed);
+}

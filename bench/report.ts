@@ -1,0 +1,119 @@
+import { existsSync, readFileSync } from 'node:fs';
+import type { LoopResult } from './ceilings';
+import type { PhaseResult } from './load';
+
+export interface ProfileLine {
+  function: string;
+  location: string;
+  selfPercent: number;
+}
+
+export interface BenchReport {
+  date: string;
+  machine: { cpu: string; cores: number; memoryGb: number; node: string; kernel: string };
+  seconds: number;
+  connections: number;
+  phases: PhaseResult[];
+  ceilings: { bareExpress: PhaseResult[]; redisPublish: LoopResult; s3Put: LoopResult };
+  endToEnd: { rate: number; events: number; p50: number; p95: number };
+  loss: { expected: number; received: number; duplicates: number; drainSeconds: number };
+  rssMb: { receiver: number; worker: number };
+  profile?: { receiver: ProfileLine[]; worker: ProfileLine[] };
+}
+
+/** PRODUCT.md's targets, checked against a report. */
+export function targets(r: BenchReport): Array<{ target: string; measured: string; met: boolean }> {
+  const at2500 = r.phases.find((p) => p.targetRate === 2500);
+  const sustained = at2500 ? at2500.errors === 0 && at2500.throughput >= 2500 * 0.98 : false;
+  return [
+    { target: '≥ 2,500 acknowledged/s sustained', measured: at2500 ? `${at2500.throughput}/s, ${at2500.errors} errors` : 'not run', met: sustained },
+    { target: 'p95 ≤ 50 ms at 2,500/s', measured: at2500 ? `${at2500.p95} ms` : 'not run', met: (at2500?.p95 ?? Infinity) <= 50 },
+    { target: 'p99 ≤ 100 ms at 2,500/s', measured: at2500 ? `${at2500.p99} ms` : 'not run', met: (at2500?.p99 ?? Infinity) <= 100 },
+    { target: `end to end p95 ≤ 500 ms at ${r.endToEnd.rate}/s`, measured: `${r.endToEnd.p95} ms`, met: r.endToEnd.p95 <= 500 && r.endToEnd.events > 0 },
+    {
+      target: 'zero loss',
+      measured: `${r.loss.received} of ${r.loss.expected} events, ${r.loss.duplicates} duplicate copies`,
+      met: r.loss.received === r.loss.expected,
+    },
+    { target: 'receiver RSS ≤ 256 MB', measured: `${r.rssMb.receiver} MB`, met: r.rssMb.receiver <= 256 },
+  ];
+}
+
+function ratio(value: number, ceiling: number): string {
+  return ceiling > 0 ? `${Math.round((value / ceiling) * 100)}%` : '-';
+}
+
+export function renderTable(r: BenchReport): string {
+  const rows = r.phases.map((p, i) => {
+    const bare = r.ceilings.bareExpress[i];
+    return `| ${p.name} | ${p.throughput} | ${p.p50} | ${p.p95} | ${p.p99} | ${p.max} | ${p.errors} | ${bare ? `${bare.throughput}/s, p95 ${bare.p95} ms` : '-'} | ${bare ? ratio(p.throughput, bare.throughput) : '-'} |`;
+  });
+  const c = r.ceilings;
+  return [
+    `Machine: ${r.machine.cores} × ${r.machine.cpu}, ${r.machine.memoryGb} GB, Node ${r.machine.node}, Linux ${r.machine.kernel}; Redis, RabbitMQ and the S3 server on the same machine. ${r.date.slice(0, 10)}, ${r.seconds} s per phase.`,
+    '',
+    '| Load | Acknowledged/s | p50 ms | p95 ms | p99 ms | max ms | Errors | Bare Express (ceiling) | Share of ceiling |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    ...rows,
+    '',
+    `- End to end (POST due → event on the queue) at ${r.endToEnd.rate}/s: p50 ${r.endToEnd.p50} ms, p95 ${r.endToEnd.p95} ms over ${r.endToEnd.events} events.`,
+    `- Zero loss: ${r.loss.received} of ${r.loss.expected} expected events received (distinct eventIds), ${r.loss.duplicates} duplicate copies; the backlog drained ${r.loss.drainSeconds} s after the last phase.`,
+    `- Memory: receiver RSS at most ${r.rssMb.receiver} MB, worker ${r.rssMb.worker} MB.`,
+    `- Ceilings, ${r.connections} in flight: ${c.redisPublish.name}: ${c.redisPublish.throughput}/s (p95 ${c.redisPublish.p95} ms); ${c.s3Put.name}: ${c.s3Put.throughput}/s (p95 ${c.s3Put.p95} ms).`,
+    '',
+    '| Target (PRODUCT.md) | Measured | Met |',
+    '| --- | --- | --- |',
+    ...targets(r).map((t) => `| ${t.target} | ${t.measured} | ${t.met ? 'yes' : '**no**'} |`),
+    ...(r.profile ? [...profileTable('Receiver', r.profile.receiver), ...profileTable('Worker', r.profile.worker)] : []),
+  ].join('\n');
+}
+
+function profileTable(role: string, lines: ProfileLine[]): string[] {
+  return [
+    '',
+    `${role} CPU profile over the whole run, self time (idle excluded):`,
+    '',
+    '| Function | Where | Self % |',
+    '| --- | --- | --- |',
+    ...lines.map((p) => `| ${p.function} | ${p.location} | ${p.selfPercent} |`),
+  ];
+}
+
+const START = '<!-- bench:start -->';
+const END = '<!-- bench:end -->';
+
+/** The README with its performance section replaced by this report. */
+export function renderReadme(readme: string, r: BenchReport): string {
+  const section = `${START}\n${renderTable(r)}\n${END}`;
+  const from = readme.indexOf(START);
+  const to = readme.indexOf(END);
+  if (from < 0 || to < 0) return `${readme.trimEnd()}\n\n## Performance\n\n${section}\n`;
+  return `${readme.slice(0, from)}${section}${readme.slice(to + END.length)}`;
+}
+
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  hitCount?: number;
+}
+
+/** The functions the receiver spent its own CPU time in (top 15), from a V8 .cpuprofile. */
+export function summarizeProfile(file: string | undefined): ProfileLine[] {
+  if (!file || !existsSync(file)) return [];
+  const profile = JSON.parse(readFileSync(file, 'utf8')) as { nodes: ProfileNode[] };
+  const busy = profile.nodes.filter((node) => node.callFrame.functionName !== '(idle)');
+  const total = busy.reduce((n, node) => n + (node.hitCount ?? 0), 0);
+  const byFunction = new Map<string, { function: string; location: string; hits: number }>();
+  for (const node of busy) {
+    const { functionName, url, lineNumber } = node.callFrame;
+    const location = url ? `${url.replace(/^.*\/(node_modules|src)\//, '$1/')}:${lineNumber + 1}` : '(native)';
+    const key = `${functionName}@${location}`;
+    const entry = byFunction.get(key) ?? { function: functionName || '(anonymous)', location, hits: 0 };
+    entry.hits += node.hitCount ?? 0;
+    byFunction.set(key, entry);
+  }
+  return [...byFunction.values()]
+    .sort((a, b) => b.hits - a.hits)
+    .slice(0, 15)
+    .map((e) => ({ function: e.function, location: e.location, selfPercent: Math.round((e.hits / Math.max(total, 1)) * 1000) / 10 }));
+}

@@ -1,0 +1,300 @@
+/**
+ * `npm run bench`: the service under load on this machine, beside ceilings measured in the same run.
+ *
+ *   BENCH_SECONDS=10         length of each phase
+ *   BENCH_RATES=500,1000,2500 open-loop rates (webhooks/s)
+ *   BENCH_CONNECTIONS=64     closed-loop clients (and the concurrency of the ceiling loops)
+ *   BENCH_PROFILE=1          CPU-profile the receiver and summarize where its time goes
+ *   BENCH_RESULTS_DIR, BENCH_UPDATE_README=0, BENCH_SMOKE=1 (tiny run for the test suite)
+ *
+ * Receiver and worker run as separate processes, as in production. See bench/README.md.
+ */
+import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
+import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem, release } from 'node:os';
+import { join } from 'node:path';
+import { connect } from 'amqplib';
+import { loadConfig } from '../src/config';
+import { QUEUES } from '../src/messaging';
+import { createS3, ObjectStore } from '../src/storage';
+import { Metrics } from '../src/observability';
+import { GraphStub } from '../test/helpers/graph-stub';
+import { sampleMedia } from '../test/helpers/media-samples';
+import { redisAndPublishCeiling, s3PutCeiling } from './ceilings';
+import { closedLoop, openLoop, percentile, type PhaseResult } from './load';
+import { PayloadMix, type BenchTenant } from './payloads';
+import { renderReadme, renderTable, summarizeProfile, type BenchReport } from './report';
+
+process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
+const ROOT = join(__dirname, '..');
+const SMOKE = process.env.BENCH_SMOKE === '1';
+const SECONDS = Number(process.env.BENCH_SECONDS ?? (SMOKE ? 1 : 10));
+const RATES = (process.env.BENCH_RATES ?? (SMOKE ? '100' : '500,1000,2500')).split(',').map(Number);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? (SMOKE ? 8 : 64));
+const PROFILE = process.env.BENCH_PROFILE === '1';
+const RESULTS_DIR = process.env.BENCH_RESULTS_DIR ?? join(ROOT, 'bench/results');
+const UPDATE_README = !SMOKE && process.env.BENCH_UPDATE_README !== '0';
+const DRAIN_TIMEOUT_MS = SMOKE ? 60_000 : 300_000;
+
+const log = (message: string): void => void process.stderr.write(`[bench] ${message}\n`);
+
+/** The bench runs the compiled service, as production does (no TypeScript loader in the process). */
+function build(): void {
+  execFileSync(process.execPath, [join(ROOT, 'node_modules/typescript/bin/tsc'), '-p', join(ROOT, 'tsconfig.build.json')], { stdio: 'inherit' });
+}
+
+function stack(...args: string[]): void {
+  execFileSync('bash', [join(ROOT, 'scripts/stack.sh'), ...args], { stdio: ['ignore', 'ignore', 'inherit'] });
+}
+
+interface Child {
+  process: ChildProcess;
+  url: string;
+  stop(): Promise<void>;
+}
+
+/** A process of ours, its output in a file; resolves once it printed its URL. */
+async function startChild(
+  args: string[],
+  env: NodeJS.ProcessEnv,
+  logFile: string,
+  urlOf: (line: Record<string, unknown>) => string | undefined,
+): Promise<Child> {
+  const out = openSync(logFile, 'w');
+  const child = spawn(process.execPath, args, { cwd: ROOT, env, stdio: ['ignore', out, out] });
+  closeSync(out);
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const deadline = Date.now() + 60_000;
+  for (;;) {
+    const line = readFileSync(logFile, 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l) as Record<string, unknown>)
+      .map(urlOf)
+      .find(Boolean);
+    if (line) return { process: child, url: line, stop: async () => void (child.kill('SIGTERM'), await exited) };
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`${args.join(' ')} did not start; see ${logFile}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function rssMb(pid: number | undefined): number {
+  try {
+    const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Math.round(Number(match[1]) / 1024) : 0;
+  } catch {
+    return 0;
+  }
+}
+
+async function main(): Promise<void> {
+  const run = randomUUID().slice(0, 8);
+  const dir = join(RESULTS_DIR, SMOKE ? `smoke-${run}` : `run-${run}`);
+  mkdirSync(dir, { recursive: true });
+  log('building the service');
+  build();
+  log('starting the local stack');
+  stack('up');
+  const vhost = `bench-${run}`;
+  stack('vhost', 'add', vhost);
+
+  const tenants: BenchTenant[] = Array.from({ length: 5 }, (_, i) => ({
+    id: `bench${i}`,
+    businessAccountId: `77000000000${run.length}${i}`,
+    appSecret: `bench-secret-${i}`,
+  }));
+  const tenantsFile = join(dir, 'tenants.json');
+  writeFileSync(
+    tenantsFile,
+    JSON.stringify(
+      tenants.map((t) => ({ ...t, name: t.id, phoneNumberIds: [], verifyToken: `v-${t.id}`, accessToken: `token-${t.id}`, rateLimitPerMinute: 10_000_000 })),
+    ),
+  );
+  const graph = await new GraphStub().start();
+  graph.add({ id: 'bench-image', mimeType: 'image/jpeg', body: sampleMedia('image/jpeg', 30_000) });
+
+  const env: NodeJS.ProcessEnv = {
+    PATH: process.env.PATH,
+    HOME: process.env.HOME,
+    ENV_FILE: '/nonexistent',
+    AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+    NODE_ENV: 'production',
+    LOG_LEVEL: 'info',
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    REDIS_KEY_PREFIX: `bench:${run}:`,
+    RABBITMQ_URL: `amqp://guest:guest@127.0.0.1:5672/${vhost}`,
+    MINIO_ENDPOINT: '127.0.0.1',
+    MINIO_PORT: '9000',
+    MINIO_ACCESS_KEY: 'minioadmin',
+    MINIO_SECRET_KEY: 'minioadmin',
+    MINIO_BUCKET_RAW: `bench-raw-${run}`,
+    MINIO_BUCKET_MEDIA: `bench-media-${run}`,
+    TENANTS_FILE: tenantsFile,
+    WHATSAPP_GRAPH_URL: graph.url,
+    PORT: '0',
+    WORKER_PORT: '0',
+  };
+  const config = loadConfig(env);
+  const mix = new PayloadMix(tenants, run);
+  const machine = {
+    cpu: cpus()[0]?.model ?? 'unknown',
+    cores: cpus().length,
+    memoryGb: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    kernel: release(),
+  };
+  log(`machine: ${machine.cores} × ${machine.cpu}, ${machine.memoryGb} GB, Node ${machine.node}`);
+
+  // Ceiling 1: a bare Express endpoint under the same load.
+  log('ceiling: bare Express endpoint');
+  const bare = await startChild(['--no-warnings', '--import', 'tsx', 'bench/bare-express.ts'], env, join(dir, 'bare.log'), (l) => l.url as string | undefined);
+  const bareResults: PhaseResult[] = [];
+  for (const rate of RATES) bareResults.push(strip(await openLoop(bare.url, `bare ${rate}/s`, rate, SECONDS, () => mix.next())));
+  bareResults.push(strip(await closedLoop(bare.url, `bare max`, CONNECTIONS, SECONDS, () => mix.next())));
+  await bare.stop();
+
+  // The service: receiver and worker as their own processes.
+  log('starting receiver and worker');
+  const started = (l: Record<string, unknown>): string | undefined => (l.message === 'service started' ? (l.url as string) : undefined);
+  const profileArgs = (role: string): string[] => (PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(dir, `profile-${role}`)] : []);
+  const worker = await startChild(['--no-warnings', ...profileArgs('worker'), 'dist/main.js'], { ...env, ROLE: 'worker' }, join(dir, 'worker.log'), started);
+  const receiver = await startChild(['--no-warnings', ...profileArgs('receiver'), 'dist/main.js'], { ...env, ROLE: 'api' }, join(dir, 'receiver.log'), started);
+
+  const rss = { receiver: 0, worker: 0 };
+  const sampler = setInterval(() => {
+    rss.receiver = Math.max(rss.receiver, rssMb(receiver.process.pid));
+    rss.worker = Math.max(rss.worker, rssMb(worker.process.pid));
+  }, 500);
+
+  // What arrives on the event queues: eventId, request correlation id, arrival time. amqplib hands
+  // over raw frames, so the bench does not pay for parsing every event it counts.
+  const amqp = await connect(config.rabbitmq.url);
+  const channel = await amqp.createChannel();
+  await channel.prefetch(2000);
+  const arrivals = new Map<string, number>();
+  const arrivalsByRequest = new Map<string, number[]>();
+  let eventCopies = 0;
+  for (const queue of [QUEUES.messages, QUEUES.notifications]) {
+    await channel.consume(
+      queue,
+      (msg) => {
+        if (!msg) return;
+        const now = performance.now();
+        eventCopies += 1;
+        const { messageId, correlationId } = msg.properties as { messageId?: string; correlationId?: string };
+        if (messageId && !arrivals.has(messageId)) {
+          arrivals.set(messageId, now);
+          const list = arrivalsByRequest.get(correlationId ?? '') ?? [];
+          list.push(now);
+          arrivalsByRequest.set(correlationId ?? '', list);
+        }
+      },
+      { noAck: true },
+    );
+  }
+
+  // Every update of every acknowledged webhook must arrive as an event.
+  let expected = 0;
+  const account = (result: PhaseResult): PhaseResult => {
+    for (const s of result.samples) if (s.status === 200) expected += s.request.updates;
+    return result;
+  };
+  const phases: PhaseResult[] = [];
+  const sentAt = new Map<string, number>();
+  log('warming up');
+  account(await openLoop(receiver.url, 'warm-up', 200, SMOKE ? 1 : 3, () => mix.next()));
+  for (const rate of RATES) {
+    log(`open loop at ${rate}/s for ${SECONDS} s`);
+    const phaseStart = performance.now();
+    const result = account(await openLoop(receiver.url, `${rate}/s`, rate, SECONDS, () => mix.next()));
+    for (const s of result.samples) sentAt.set(s.request.correlationId, phaseStart + s.at);
+    phases.push(result);
+  }
+  log(`closed loop, ${CONNECTIONS} clients, for ${SECONDS} s`);
+  phases.push(account(await closedLoop(receiver.url, `max (${CONNECTIONS} clients)`, CONNECTIONS, SECONDS, () => mix.next())));
+
+  log(`waiting for every event (${expected} expected)`);
+  const drainStart = performance.now();
+  while (arrivals.size < expected && performance.now() - drainStart < DRAIN_TIMEOUT_MS) await new Promise((r) => setTimeout(r, 250));
+  const drainSeconds = Math.round((performance.now() - drainStart) / 100) / 10;
+
+  // End to end for the first (lowest) rate: POST due → event on the queue.
+  const e2eSamples = phases[0]!.samples
+    .filter((s) => s.status === 200)
+    .flatMap((s) => (arrivalsByRequest.get(s.request.correlationId) ?? []).map((at) => at - sentAt.get(s.request.correlationId)!));
+  e2eSamples.sort((a, b) => a - b);
+  clearInterval(sampler);
+
+  // Ceilings 2 and 3, with the service idle.
+  log('ceiling: Redis round trip + confirmed publish');
+  const body = Buffer.from(mix.next().body);
+  const redisPublish = await redisAndPublishCeiling(config.redis.url, config.rabbitmq.url, CONNECTIONS, SECONDS, body);
+  log('ceiling: raw S3 PUTs');
+  const s3 = createS3(config.s3);
+  await new ObjectStore(s3, new Metrics({ defaultMetrics: false })).ensureBucket(`bench-ceiling-${run}`);
+  const s3Put = await s3PutCeiling(
+    s3,
+    `bench-ceiling-${run}`,
+    CONNECTIONS,
+    SECONDS,
+    Array.from({ length: 50 }, () => mix.next().body),
+  );
+
+  await amqp.close();
+  await receiver.stop();
+  await worker.stop();
+  await graph.stop();
+  stack('vhost', 'delete', vhost);
+  s3.destroy();
+
+  const report: BenchReport = {
+    date: new Date().toISOString(),
+    machine,
+    seconds: SECONDS,
+    connections: CONNECTIONS,
+    phases: phases.map(strip),
+    ceilings: { bareExpress: bareResults, redisPublish, s3Put },
+    endToEnd: { rate: RATES[0]!, events: e2eSamples.length, p50: round(percentile(e2eSamples, 0.5)), p95: round(percentile(e2eSamples, 0.95)) },
+    loss: { expected, received: arrivals.size, duplicates: eventCopies - arrivals.size, drainSeconds },
+    rssMb: rss,
+    profile: PROFILE
+      ? {
+          receiver: summarizeProfile(mainThreadProfile(join(dir, 'profile-receiver'))),
+          worker: summarizeProfile(mainThreadProfile(join(dir, 'profile-worker'))),
+        }
+      : undefined,
+  };
+  writeFileSync(join(dir, 'results.json'), `${JSON.stringify(report, null, 2)}\n`);
+  if (!SMOKE) writeFileSync(join(RESULTS_DIR, 'latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`${renderTable(report)}\n`);
+  if (UPDATE_README) {
+    const readme = join(ROOT, 'README.md');
+    writeFileSync(readme, renderReadme(readFileSync(readme, 'utf8'), report));
+    log('README performance section updated');
+  }
+  log(`results in ${join(dir, 'results.json')}`);
+  process.exitCode = report.loss.received === report.loss.expected ? 0 : 1;
+}
+
+function strip<T extends PhaseResult>(result: T): T {
+  return { ...result, samples: [] };
+}
+
+function round(v: number): number {
+  return Math.round(v * 10) / 10;
+}
+
+/** The main thread's profile: the largest file (helper threads write small ones too). */
+function mainThreadProfile(dir: string): string | undefined {
+  if (!existsSync(dir)) return undefined;
+  const files = readdirSync(dir)
+    .filter((f) => f.endsWith('.cpuprofile'))
+    .map((f) => join(dir, f));
+  return files.sort((a, b) => statSync(b).size - statSync(a).size)[0];
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`[bench] failed: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+  process.exit(1);
+});
