@@ -12,11 +12,13 @@
 #                                       a RabbitMQ virtual host for one test file (guest has all rights)
 #
 # Safe to run twice: a service that already answers on its port is reused as it is.
-# Ports: REDIS_PORT (6379), AMQP_PORT (5672), S3_PORT (9000). State: STACK_DIR (.stack).
+# Ports: REDIS_PORT (6379), AMQP_PORT (5672), S3_PORT (9000). State: STACK_DIR, one per machine
+# like the ports (~/.local/state/whatsapp-webhook-service/stack), so every checkout can reuse
+# and control the services another one started.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
-STACK_DIR=${STACK_DIR:-$ROOT/.stack}
+STACK_DIR=${STACK_DIR:-${XDG_STATE_HOME:-${HOME:-/tmp}/.local/state}/whatsapp-webhook-service/stack}
 REDIS_PORT=${REDIS_PORT:-6379}
 AMQP_PORT=${AMQP_PORT:-5672}
 S3_PORT=${S3_PORT:-9000}
@@ -87,8 +89,12 @@ rabbit_env() {
   export RABBITMQ_CONF_ENV_FILE="$STACK_DIR/rabbitmq/rabbitmq-env.conf"
   export RABBITMQ_PID_FILE="$STACK_DIR/rabbitmq/rabbitmq.pid"
 }
-rabbitmqctl_() { (rabbit_env; "$RABBIT_BIN/rabbitmqctl" -q "$@"); }
-rabbit_node_up() { [ -f "$STACK_DIR/rabbitmq/rabbitmq.pid" ] && rabbitmqctl_ ping >/dev/null 2>&1; }
+rabbitmqctl_() {
+  [ -f "$STACK_DIR/rabbitmq/.erlang.cookie" ] ||
+    die "the RabbitMQ on port $AMQP_PORT was not started from $STACK_DIR, so it cannot be controlled from here (set STACK_DIR to the directory that started it, or stop that broker)"
+  (rabbit_env; "$RABBIT_BIN/rabbitmqctl" -q "$@")
+}
+rabbit_node_up() { [ -f "$STACK_DIR/rabbitmq/rabbitmq.pid" ] && [ -f "$STACK_DIR/rabbitmq/.erlang.cookie" ] && rabbitmqctl_ ping >/dev/null 2>&1; }
 rabbit_start() {
   ensure_package "$RABBIT_BIN/rabbitmq-server" rabbitmq-server
   if rabbit_node_up; then rabbitmqctl_ start_app >/dev/null; return; fi
