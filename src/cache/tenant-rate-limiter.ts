@@ -25,7 +25,12 @@ export class TenantRateLimiter {
     private readonly keyPrefix: string,
     /** The window; requests are counted per minute in the service (tests use shorter ones). */
     private readonly windowSeconds = 60,
-  ) {}
+  ) {
+    // The first limiter defines its Lua command on the client. Done here, before any traffic:
+    // defined later, it would be missing from an auto-pipeline already being filled in the same
+    // tick, and ioredis then fails the whole pipeline (and throws from its callback).
+    this.limiterFor(1);
+  }
 
   async consume(tenantId: string, perMinute: number): Promise<RateDecision> {
     const { shared } = this.limiterFor(perMinute);

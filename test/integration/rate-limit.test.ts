@@ -1,4 +1,4 @@
-import { TenantRateLimiter } from '../../src/cache';
+import { closeRedis, createRedis, TenantRateLimiter, waitForRedis } from '../../src/cache';
 import { tenant } from '../helpers/fixtures';
 import { Harness, type RunningService } from '../helpers/harness';
 import { stack } from '../helpers/stack';
@@ -69,6 +69,21 @@ describe('rate limiting', () => {
     const next = await Promise.all(Array.from({ length: 10 }, () => limiter.consume('t', 10)));
     // A fixed window would allow all 10 again; the sliding window still counts ~90% of the last one.
     expect(next.filter((d) => d.allowed).length).toBeLessThanOrEqual(3);
+  });
+
+  it('when a first rate-limit check shares a tick with other Redis commands, then every command is answered (the Lua command exists before any pipeline)', async () => {
+    // ioredis auto-pipelines the commands of one tick; a command defined after that pipeline was
+    // opened would be missing from it and fail the pipeline for everyone in it.
+    const redis = createRedis(harness.env().REDIS_URL!);
+    try {
+      await waitForRedis(redis, 5_000);
+      const limiter = new TenantRateLimiter(redis, `${harness.prefix}tick:`);
+      const [value, decision] = await Promise.all([redis.get(`${harness.prefix}tick:none`), limiter.consume('t', 5)]);
+      expect(value).toBeNull();
+      expect(decision).toMatchObject({ allowed: true, limit: 5, remaining: 4, shared: true });
+    } finally {
+      await closeRedis(redis);
+    }
   });
 
   it('when Redis is down, then each receiver still holds a flood back on its own and the others pass', async () => {
