@@ -26,7 +26,8 @@ export interface ReceiverDeps {
 /**
  * The receiver. `POST /webhook` does only what the acknowledgement needs, in this order:
  * content type → signature header present → raw bytes (size limit) → envelope → tenant →
- * HMAC over the exact bytes → per-tenant rate limit → dedup + durable hand-off → 200. Everything else (archive,
+ * HMAC over the exact bytes → per-tenant rate limit (with the dedup lookup, in one Redis round trip) →
+ * durable hand-off → 200. Everything else (archive,
  * normalization, media) happens in the worker.
  */
 export function createApp(deps: ReceiverDeps): Express {
@@ -48,8 +49,9 @@ export function createApp(deps: ReceiverDeps): Express {
       signature ?? Buffer.alloc(0),
       tenants.map((tenant) => tenant.appSecret),
     );
+    const seen = deps.intake.lookup(shares);
     await deps.rateLimit.check(tenants, res);
-    const status = await deps.intake.accept(raw, shares, correlationId);
+    const status = await deps.intake.accept(raw, await seen, correlationId);
     res.status(200).json({ status, correlationId });
   });
 

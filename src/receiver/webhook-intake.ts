@@ -14,6 +14,9 @@ export interface TenantShare {
 
 export type IntakeResult = 'accepted' | 'duplicate';
 
+/** Per tenant share: its updates and, for each, whether it was already handed off. */
+export type SeenUpdates = Array<{ share: TenantShare; updates: Update[]; seen: boolean[] }>;
+
 /**
  * Makes a verified payload durable: per tenant, skip it when every update was already handed
  * off (dedup), otherwise hand it to the worker with publisher confirms, and only then mark its
@@ -30,16 +33,39 @@ export class WebhookIntake {
     private readonly metrics: Metrics,
   ) {}
 
-  async accept(raw: Buffer, shares: readonly TenantShare[], correlationId: string): Promise<IntakeResult> {
+  /**
+   * Which updates of each share were already handed off. Started beside the rate-limit check so
+   * both go to Redis in one round trip (auto-pipelining); never rejects (dedup degrades open).
+   */
+  lookup(shares: readonly TenantShare[]): Promise<SeenUpdates> {
+    return Promise.all(
+      shares.map(async (share) => {
+        const updates = listUpdates(share.entries);
+        return {
+          share,
+          updates,
+          seen: await this.seen(
+            share.tenant.id,
+            updates.map((update) => update.key),
+          ),
+        };
+      }),
+    );
+  }
+
+  async accept(raw: Buffer, lookedUp: SeenUpdates, correlationId: string): Promise<IntakeResult> {
     const receivedAt = new Date();
-    const results = await Promise.all(shares.map((share) => this.acceptShare(raw, share, correlationId, receivedAt)));
+    const results = await Promise.all(lookedUp.map((share) => this.acceptShare(raw, share, correlationId, receivedAt)));
     return results.includes('accepted') ? 'accepted' : 'duplicate';
   }
 
-  private async acceptShare(raw: Buffer, { tenant, entries }: TenantShare, correlationId: string, receivedAt: Date): Promise<IntakeResult> {
-    const updates = listUpdates(entries);
+  private async acceptShare(
+    raw: Buffer,
+    { share: { tenant, entries }, updates, seen }: SeenUpdates[number],
+    correlationId: string,
+    receivedAt: Date,
+  ): Promise<IntakeResult> {
     const keys = updates.map((update) => update.key);
-    const seen = await this.seen(tenant.id, keys);
     if (updates.length > 0 && seen.every(Boolean)) {
       this.count(tenant.id, updates, 'duplicate');
       this.logger.info('duplicate webhook absorbed', { tenantId: tenant.id, updates: updates.length });

@@ -39,7 +39,13 @@ describe('tenant resolution', () => {
       tenants.handler = (req) =>
         req.path === `/tenants/by-business-account/${known.businessAccountId}` ? { status: 200, body: known } : { status: 404, body: {} };
       harness = await Harness.create('tenants-svc', []);
-      service = await harness.start('api', { TENANTS_FILE: '', TENANT_SERVICE_URL: tenants.url, TENANT_NEGATIVE_CACHE_TTL_SECONDS: '30' });
+      // The shared Redis cache is what is under test here: this process's memory layer is off.
+      service = await harness.start('api', {
+        TENANTS_FILE: '',
+        TENANT_SERVICE_URL: tenants.url,
+        TENANT_NEGATIVE_CACHE_TTL_SECONDS: '30',
+        TENANT_MEMORY_CACHE_TTL_SECONDS: '0',
+      });
     });
     afterAll(async () => {
       await harness.close();
@@ -96,7 +102,7 @@ describe('tenant resolution', () => {
 
     beforeAll(async () => {
       harness = await Harness.create('tenants-file', [known]);
-      service = await harness.start('api');
+      service = await harness.start('api', { TENANT_MEMORY_CACHE_TTL_SECONDS: '0' });
     });
     afterAll(async () => harness.close());
 
