@@ -18,6 +18,8 @@ export interface BenchReport {
   endToEnd: { rate: number; events: number; p50: number; p95: number };
   loss: { expected: number; received: number; duplicates: number; drainSeconds: number };
   rssMb: { receiver: number; worker: number };
+  /** CPU milliseconds each part used per acknowledged webhook, over the whole loaded run and its drain. */
+  cpu?: { webhooks: number; events: number; msPerWebhook: Record<string, number> };
   profile?: { receiver: ProfileLine[]; worker: ProfileLine[] };
 }
 
@@ -37,6 +39,10 @@ export function targets(r: BenchReport): Array<{ target: string; measured: strin
     },
     { target: 'receiver RSS ≤ 256 MB', measured: `${r.rssMb.receiver} MB`, met: r.rssMb.receiver <= 256 },
   ];
+}
+
+function round2(v: number): number {
+  return Math.round(v * 100) / 100;
 }
 
 function ratio(value: number, ceiling: number): string {
@@ -59,6 +65,15 @@ export function renderTable(r: BenchReport): string {
     `- End to end (POST due → event on the queue) at ${r.endToEnd.rate}/s: p50 ${r.endToEnd.p50} ms, p95 ${r.endToEnd.p95} ms over ${r.endToEnd.events} events.`,
     `- Zero loss: ${r.loss.received} of ${r.loss.expected} expected events received (distinct eventIds), ${r.loss.duplicates} duplicate copies; the backlog drained ${r.loss.drainSeconds} s after the last phase.`,
     `- Memory: receiver RSS at most ${r.rssMb.receiver} MB, worker ${r.rssMb.worker} MB.`,
+    ...(r.cpu
+      ? [
+          `- CPU per acknowledged webhook (${r.cpu.webhooks} webhooks, ${r.cpu.events} events, ${round2(r.cpu.events / Math.max(1, r.cpu.webhooks))} events each): ${Object.entries(
+            r.cpu.msPerWebhook,
+          )
+            .map(([part, ms]) => `${part} ${ms} ms`)
+            .join(', ')}.`,
+        ]
+      : []),
     `- Ceilings, ${r.connections} in flight: ${c.redisPublish.name}: ${c.redisPublish.throughput}/s (p95 ${c.redisPublish.p95} ms); ${c.s3Put.name}: ${c.s3Put.throughput}/s (p95 ${c.s3Put.p95} ms).`,
     '',
     '| Target (PRODUCT.md) | Measured | Met |',

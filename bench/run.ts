@@ -36,6 +36,7 @@ const PROFILE = process.env.BENCH_PROFILE === '1';
 const RESULTS_DIR = process.env.BENCH_RESULTS_DIR ?? join(ROOT, 'bench/results');
 const UPDATE_README = !SMOKE && process.env.BENCH_UPDATE_README !== '0';
 const DRAIN_TIMEOUT_MS = SMOKE ? 60_000 : 300_000;
+const CLOCK_TICKS = Number(execFileSync('getconf', ['CLK_TCK']).toString().trim()) || 100;
 
 const log = (message: string): void => void process.stderr.write(`[bench] ${message}\n`);
 
@@ -86,6 +87,34 @@ function rssMb(pid: number | undefined): number {
   } catch {
     return 0;
   }
+}
+
+/** CPU seconds (user + system) a process has used so far; 0 when it is gone. */
+function cpuSeconds(pid: number | undefined): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
+  } catch {
+    return 0;
+  }
+}
+
+/** The pids of the local stack's servers, by what their command line runs. */
+function stackPids(): Record<'rabbitmq' | 'redis' | 's3', number[]> {
+  const pids = { rabbitmq: [] as number[], redis: [] as number[], s3: [] as number[] };
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cmdline: string;
+    try {
+      cmdline = readFileSync(`/proc/${entry}/cmdline`, 'utf8').replaceAll('\0', ' ');
+    } catch {
+      continue;
+    }
+    if (cmdline.includes('beam.smp') && cmdline.includes('rabbit')) pids.rabbitmq.push(Number(entry));
+    else if (/redis-server .*:6379/.test(cmdline)) pids.redis.push(Number(entry));
+    else if (cmdline.includes('s3-server.js') || /minio server/.test(cmdline)) pids.s3.push(Number(entry));
+  }
+  return pids;
 }
 
 async function main(): Promise<void> {
@@ -197,11 +226,22 @@ async function main(): Promise<void> {
   // Every update of every acknowledged webhook must arrive as an event.
   let expected = 0;
   const account = (result: PhaseResult): PhaseResult => {
-    for (const s of result.samples) if (s.status === 200) expected += s.request.updates;
+    for (const s of result.samples) {
+      if (s.status !== 200) continue;
+      expected += s.request.updates;
+      acknowledged += 1;
+    }
     return result;
   };
   const phases: PhaseResult[] = [];
   const sentAt = new Map<string, number>();
+  // CPU used by each part from the first request until the last event arrived: per webhook, the
+  // figure capacity planning scales from (docs/capacity.md).
+  const parts = { receiver: [receiver.process.pid ?? 0], worker: [worker.process.pid ?? 0], ...stackPids() };
+  const cpuNow = (): Record<string, number> =>
+    Object.fromEntries(Object.entries(parts).map(([name, pids]) => [name, pids.reduce((n, pid) => n + cpuSeconds(pid), 0)]));
+  const cpuBefore = cpuNow();
+  let acknowledged = 0;
   log('warming up');
   account(await openLoop(receiver.url, 'warm-up', 200, SMOKE ? 1 : 3, () => mix.next()));
   for (const rate of RATES) {
@@ -218,6 +258,10 @@ async function main(): Promise<void> {
   const drainStart = performance.now();
   while (arrivals.size < expected && performance.now() - drainStart < DRAIN_TIMEOUT_MS) await new Promise((r) => setTimeout(r, 250));
   const drainSeconds = Math.round((performance.now() - drainStart) / 100) / 10;
+  const cpuAfter = cpuNow();
+  const cpuMsPerWebhook = Object.fromEntries(
+    Object.keys(parts).map((name) => [name, Math.round(((cpuAfter[name]! - cpuBefore[name]!) * 100_000) / Math.max(1, acknowledged)) / 100]),
+  );
 
   // End to end for the first (lowest) rate: POST due → event on the queue.
   const e2eSamples = phases[0]!.samples
@@ -258,6 +302,7 @@ async function main(): Promise<void> {
     endToEnd: { rate: RATES[0]!, events: e2eSamples.length, p50: round(percentile(e2eSamples, 0.5)), p95: round(percentile(e2eSamples, 0.95)) },
     loss: { expected, received: arrivals.size, duplicates: eventCopies - arrivals.size, drainSeconds },
     rssMb: rss,
+    cpu: { webhooks: acknowledged, events: arrivals.size, msPerWebhook: cpuMsPerWebhook },
     profile: PROFILE
       ? {
           receiver: summarizeProfile(mainThreadProfile(join(dir, 'profile-receiver'))),
