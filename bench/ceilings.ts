@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import { Connection } from 'rabbitmq-client';
-import { percentile } from './load';
+import { latencyPercentiles, round2 } from './load';
 
 export interface LoopResult {
   name: string;
@@ -31,17 +31,7 @@ async function loop(name: string, concurrency: number, seconds: number, op: (i: 
   );
   const elapsed = (performance.now() - start) / 1000;
   latencies.sort((a, b) => a - b);
-  const round = (v: number): number => Math.round(v * 100) / 100;
-  return {
-    name,
-    concurrency,
-    seconds,
-    ops: latencies.length,
-    throughput: round(latencies.length / elapsed),
-    p50: round(percentile(latencies, 0.5)),
-    p95: round(percentile(latencies, 0.95)),
-    p99: round(percentile(latencies, 0.99)),
-  };
+  return { name, concurrency, seconds, ops: latencies.length, throughput: round2(latencies.length / elapsed), ...latencyPercentiles(latencies) };
 }
 
 /**

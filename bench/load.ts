@@ -30,10 +30,16 @@ export function percentile(sorted: readonly number[], q: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
 }
 
+export const round2 = (v: number): number => Math.round(v * 100) / 100;
+
+/** p50, p95 and p99 of sorted latencies, in ms to two decimals. */
+export function latencyPercentiles(sorted: readonly number[]): { p50: number; p95: number; p99: number } {
+  return { p50: round2(percentile(sorted, 0.5)), p95: round2(percentile(sorted, 0.95)), p99: round2(percentile(sorted, 0.99)) };
+}
+
 function summarize(name: string, targetRate: number | null, seconds: number, samples: Sample[], elapsedMs: number): PhaseResult {
   const latencies = samples.map((s) => s.latencyMs).sort((a, b) => a - b);
   const ok = samples.filter((s) => s.status === 200).length;
-  const round = (v: number): number => Math.round(v * 100) / 100;
   return {
     name,
     targetRate,
@@ -41,11 +47,9 @@ function summarize(name: string, targetRate: number | null, seconds: number, sam
     sent: samples.length,
     ok,
     errors: samples.length - ok,
-    throughput: round(ok / (elapsedMs / 1000)),
-    p50: round(percentile(latencies, 0.5)),
-    p95: round(percentile(latencies, 0.95)),
-    p99: round(percentile(latencies, 0.99)),
-    max: round(latencies.at(-1) ?? 0),
+    throughput: round2(ok / (elapsedMs / 1000)),
+    ...latencyPercentiles(latencies),
+    max: round2(latencies.at(-1) ?? 0),
     samples,
   };
 }
