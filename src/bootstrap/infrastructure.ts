@@ -7,7 +7,7 @@ import { TransientError } from '../errors';
 import { ResilientCall, TenantServiceSource, type ResilienceOptions } from '../integrations';
 import { ConfirmedPublisher, createRabbit, declareTopology, HandoffPublisher, QUEUES } from '../messaging';
 import type { DependencyCheck, Logger, Metrics } from '../observability';
-import { createS3, ObjectStore, RawPayloadStore } from '../storage';
+import { createMinio, createS3, ObjectStore, RawPayloadStore } from '../storage';
 import { TenantResolver, TenantsFileSource, type TenantSource } from '../tenants';
 
 /** The clients and stores both roles share, created once per process. */
@@ -61,7 +61,7 @@ export async function createInfrastructure(config: Config, logger: Logger, metri
   }
 
   const s3 = createS3(config.s3);
-  const objects = new ObjectStore(s3, metrics);
+  const objects = new ObjectStore(s3, createMinio(config.s3), metrics);
   const rawStore = new RawPayloadStore(objects, config.s3.rawBucket);
   const tenantCache = new TenantCache(redis, metrics, {
     keyPrefix: config.redis.keyPrefix,

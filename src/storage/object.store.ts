@@ -1,12 +1,5 @@
-import {
-  CreateBucketCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  type S3Client,
-} from '@aws-sdk/client-s3';
+import { CreateBucketCommand, GetObjectCommand, HeadBucketCommand, HeadObjectCommand, ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
+import type { Client as MinioClient } from 'minio';
 import { TransientError } from '../errors';
 import type { Metrics } from '../observability';
 
@@ -22,10 +15,14 @@ export interface ListedObject {
   lastModified: Date | undefined;
 }
 
-/** Buckets and objects, with every failure of the server (down, 5xx, timeout) as a TransientError. */
+/**
+ * Buckets and objects, with every failure of the server (down, 5xx, timeout) as a TransientError.
+ * Small PUTs go through the minio client (see createMinio: a third of the CPU), the rest through the AWS SDK.
+ */
 export class ObjectStore {
   constructor(
     private readonly s3: S3Client,
+    private readonly writer: MinioClient,
     private readonly metrics: Metrics,
   ) {}
 
@@ -51,10 +48,13 @@ export class ObjectStore {
     tags: Record<string, string> = {},
   ): Promise<void> {
     const started = performance.now();
-    const Tagging = Object.keys(tags).length > 0 ? new URLSearchParams(tags).toString() : undefined;
-    await call('put', () =>
-      this.s3.send(new PutObjectCommand({ Bucket: bucket, Key: key, Body: body, ContentType: contentType, Metadata: metadata, Tagging })),
-    );
+    const headers: Record<string, string> = { 'content-type': contentType, 'content-length': String(body.length) };
+    for (const [name, value] of Object.entries(metadata)) headers[`x-amz-meta-${name.toLowerCase()}`] = value;
+    if (Object.keys(tags).length > 0) headers['x-amz-tagging'] = new URLSearchParams(tags).toString();
+    await call('put', async () => {
+      const response = await this.writer.makeRequestAsync({ method: 'PUT', bucketName: bucket, objectName: key, headers }, body, [200]);
+      await drain(response);
+    });
     this.metrics.minioUploadDuration.observe({ kind }, (performance.now() - started) / 1000);
   }
 
@@ -98,6 +98,13 @@ export class ObjectStore {
   async ping(bucket: string): Promise<void> {
     await call('ping', () => this.s3.send(new HeadBucketCommand({ Bucket: bucket })));
   }
+}
+
+/** Reads the (empty) answer to the end, so its keep-alive connection serves the next request. */
+function drain(response: NodeJS.ReadableStream): Promise<void> {
+  return new Promise((resolve, reject) => {
+    response.on('error', reject).on('end', resolve).resume();
+  });
 }
 
 function isNotFound(err: unknown): boolean {

@@ -10,7 +10,7 @@ import { startService, type ServiceHandle } from '../../src/bootstrap/service';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger, Metrics } from '../../src/observability';
 import { signPayload } from '../../src/receiver';
-import { createS3, ObjectStore } from '../../src/storage';
+import { createMinio, createS3, ObjectStore } from '../../src/storage';
 import type { Tenant } from '../../src/tenants';
 import { stack } from './stack';
 import { eventually } from './wait';
@@ -146,7 +146,8 @@ export class Harness {
   }
 
   objects(): ObjectStore {
-    this.objectStore ??= new ObjectStore(createS3(loadConfig(this.env()).s3), new Metrics({ defaultMetrics: false }));
+    const s3Config = loadConfig(this.env()).s3;
+    this.objectStore ??= new ObjectStore(createS3(s3Config), createMinio(s3Config), new Metrics({ defaultMetrics: false }));
     return this.objectStore;
   }
 
