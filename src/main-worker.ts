@@ -7,7 +7,7 @@ import { GraphApiClient, StateManagerClient, TenantThrottle } from './integratio
 import { ConfirmedPublisher, EventPublisher, HandoffPublisher, QUEUES, StateOutboxPublisher } from './messaging';
 import type { Readiness } from './observability';
 import { applyRetention, createS3, MediaStore } from './storage';
-import { AccessTokens, archiveHandler, HandoffConsumer, MediaService, processHandler, StateOutboxConsumer } from './worker';
+import { AccessTokens, archiveHandler, HandoffConsumer, inlineArchive, MediaService, processHandler, StateOutboxConsumer } from './worker';
 
 export interface WorkerHandle {
   /** Stops consuming, waits for hand-offs in progress to settle and for their confirms; idempotent. */
@@ -66,6 +66,7 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
     events,
     media,
     rawBucket: config.s3.rawBucket,
+    archive: inlineArchive(rawStore, retries, metrics, logger),
     stateManager,
     logger,
     metrics,

@@ -29,6 +29,8 @@ export interface WebhookReceivedV1 {
   lastError?: string;
   /** When the first retry of this hand-off was scheduled (ISO); bounds retries through an outage. */
   retryingSince?: string;
+  /** The raw payload is archived (or queued for it) already: a retry copy skips the archive. */
+  archived?: boolean;
   body: Buffer;
 }
 
@@ -46,6 +48,7 @@ const H = {
   only: 'x-only',
   lastError: 'x-last-error',
   retryingSince: 'x-retrying-since',
+  archived: 'x-archived',
 } as const;
 
 export function encodeHandoff(message: HandoffMessage, exchange: string, routingKey: string): OutgoingMessage {
@@ -62,6 +65,7 @@ export function encodeHandoff(message: HandoffMessage, exchange: string, routing
   if (message.only) headers[H.only] = message.only.join(',');
   if (message.lastError) headers[H.lastError] = message.lastError.slice(0, 500);
   if (message.retryingSince) headers[H.retryingSince] = message.retryingSince;
+  if (message.archived) headers[H.archived] = true;
   return {
     exchange,
     routingKey,
@@ -106,6 +110,7 @@ export function decodeHandoff(msg: AsyncMessage): HandoffMessage {
     only: headers[H.only] === undefined ? undefined : list(headers[H.only]),
     lastError: typeof lastError === 'string' ? lastError : undefined,
     retryingSince: typeof retryingSince === 'string' ? retryingSince : undefined,
+    archived: headers[H.archived] === true ? true : undefined,
     body: msg.body,
   };
 }

@@ -2,8 +2,10 @@ import type { Connection } from 'rabbitmq-client';
 
 /**
  * Every exchange and queue of the service. Events go to the contract's topic exchange; hand-offs
- * from the receiver go to a fanout exchange feeding two queues, so archiving the raw payload and
- * producing events never wait on each other (a slow object store does not delay events).
+ * from the receiver go to a fanout exchange feeding the process queue (one durable copy per
+ * webhook; operators may bind a queue of their own to tap them). The worker archives the raw payload
+ * beside its events; the archive queue only holds hand-offs whose archive failed inline (object
+ * store down), so a slow object store delays archives, never events.
  *
  * All queues are quorum queues (replicated on a 3-node cluster; on this machine they also
  * out-ran classic queues for confirmed publishes). Retries wait in per-delay TTL queues that
@@ -56,7 +58,9 @@ export async function declareTopology(rabbit: Connection, retryDelaysMs: readonl
   for (const binding of EVENT_BINDINGS) await rabbit.queueBind({ exchange: EXCHANGES.events, ...binding });
   for (const queue of [QUEUES.process, QUEUES.archive, QUEUES.stateOutbox] as const) {
     await rabbit.queueDeclare(workQueueOptions(queue));
-    if (queue !== QUEUES.stateOutbox) await rabbit.queueBind({ exchange: EXCHANGES.handoff, queue, routingKey: '' });
+    if (queue === QUEUES.process) await rabbit.queueBind({ exchange: EXCHANGES.handoff, queue, routingKey: '' });
+    // Bound to the fanout by earlier versions (a second copy of every hand-off); no longer.
+    if (queue === QUEUES.archive) await rabbit.queueUnbind({ exchange: EXCHANGES.handoff, queue, routingKey: '' });
     for (const delayMs of new Set(retryDelaysMs)) {
       await rabbit.queueDeclare({
         queue: retryQueueName(queue, delayMs),

@@ -131,6 +131,12 @@ export class Metrics {
     labelNames: ['tenant'] as const,
     registers: [this.registry],
   });
+  readonly rawArchiveDeferred = new Counter({
+    name: 'raw_archive_deferred_total',
+    help: 'Raw payloads the worker could not write beside their events (object store failing), handed to the archive queue instead, by tenant',
+    labelNames: ['tenant'] as const,
+    registers: [this.registry],
+  });
   readonly minioUploadDuration = new Histogram({
     name: 'minio_upload_duration_seconds',
     help: 'Object store upload duration by bucket kind (raw, failed, media)',

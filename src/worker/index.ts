@@ -1,4 +1,4 @@
-export { archiveHandler } from './archive.handler';
+export { archiveHandler, inlineArchive, type ArchiveStep } from './archive.handler';
 export {
   eventIdOf,
   routingKeyOf,

@@ -1,12 +1,14 @@
 import type { DedupStore, StatusOrderStore } from '../cache';
 import { AppError, PermanentError, TransientError } from '../errors';
 import type { StateManagerClient, StateMessage } from '../integrations';
-import type { EventPublisher, StateOutboxPublisher } from '../messaging';
+import type { EventPublisher, HandoffMessage, StateOutboxPublisher } from '../messaging';
 import { KNOWN_MESSAGE_TYPES, listUpdates, parseEnvelope, type Update } from '../meta';
 import { LogThrottle, type Logger, type Metrics } from '../observability';
 import type { TenantResolver } from '../tenants';
+import type { ArchiveStep } from './archive.handler';
 import { eventIdOf, type InboundEvent } from './event';
 import type { HandoffHandler } from './handoff.consumer';
+import type { HandlerOutcome } from './outcome';
 import { buildEvent, type BuildContext } from './normalize/event-builder';
 import type { MediaPort } from './processors';
 
@@ -18,6 +20,8 @@ export interface ProcessDeps {
   events: EventPublisher;
   media: MediaPort;
   rawBucket: string;
+  /** Writes the raw payload beside the events (or queues it for the archive consumer). */
+  archive: ArchiveStep;
   /** When STATE_MANAGER_URL is set: mapping lookups, and tracking through the durable outbox. */
   stateManager?: { client: StateManagerClient; outbox: StateOutboxPublisher };
   logger: Logger;
@@ -31,46 +35,64 @@ const throttle = new LogThrottle();
  * confirms as soon as it is built (a slow media download does not hold a text back). Events
  * already confirmed for an earlier delivery are skipped by their stable id. If some updates
  * fail, the others stay published and only the failing ones are retried.
+ *
+ * Live traffic is archived beside its events (a replay comes from the archive); the hand-off is
+ * settled only once both are done, so nothing is acked before its archive is written or queued.
  */
 export function processHandler(deps: ProcessDeps): HandoffHandler {
   return async (handoff) => {
-    let entries;
-    try {
-      entries = parseEnvelope(handoff.body).entries.filter((entry) => handoff.entryIndexes.includes(entry.index));
-    } catch (cause) {
-      throw new PermanentError('unparseable_payload', 'Hand-off payload is not a WhatsApp webhook', { cause });
-    }
-    const tenant = entries[0] ? await deps.tenants.resolveEntry(entries[0]) : null;
-    if (tenant?.id !== handoff.tenantId) {
-      throttle.run(`tenant-missing:${handoff.tenantId}`, (suppressed) =>
-        deps.logger.warn('tenant record not found for this hand-off; publishing without tenant metadata', { tenantId: handoff.tenantId, suppressed }),
-      );
-    }
-
-    const only = handoff.only ? new Set(handoff.only) : undefined;
-    const updates = distinct(listUpdates(entries)).filter((update) => !only || only.has(update.ref));
-    const ids = updates.map((update) => eventIdOf(handoff.tenantId, update.kind, update.key));
-    const published = await deps.eventDedup.seen(handoff.tenantId, ids);
-
-    const ctx: BuildContext = {
-      tenantId: handoff.tenantId,
-      tenant: tenant?.id === handoff.tenantId ? tenant : null,
-      correlationId: handoff.correlationId,
-      receivedAt: handoff.receivedAt,
-      source: handoff.source,
-      raw: { bucket: deps.rawBucket, key: handoff.rawKey },
-      media: deps.media,
-      statusOrder: deps.statusOrder,
-    };
-    const results = await Promise.allSettled(updates.map((update, i) => (published[i] ? Promise.resolve() : publishOne(update, ctx, deps))));
-
-    const failed = results.flatMap((result, i) => (result.status === 'rejected' ? [{ ref: updates[i]?.ref ?? '', error: result.reason as unknown }] : []));
-    if (failed.length === 0) return { status: 'done' };
-    for (const { error } of failed) {
-      deps.metrics.updateFailures.inc({ tenant: handoff.tenantId, reason: error instanceof AppError ? error.code : 'internal_error' });
-    }
-    return { status: 'partial', failedRefs: failed.map((f) => f.ref), error: decisive(failed.map((f) => f.error)) };
+    const archiving =
+      handoff.source === 'meta' && !handoff.archived
+        ? deps.archive(handoff).then(() => {
+            // The hand-off is this delivery's state: a retry copy made from it skips the archive.
+            handoff.archived = true;
+          })
+        : Promise.resolve();
+    const [archived, processed] = await Promise.allSettled([archiving, processUpdates(handoff, deps)]);
+    if (processed.status === 'rejected') throw processed.reason;
+    if (archived.status === 'rejected' && processed.value.status === 'done') return { status: 'failed', error: archived.reason };
+    return processed.value;
   };
+}
+
+/** Every update of the hand-off as a confirmed event; what failed is reported, not thrown. */
+async function processUpdates(handoff: HandoffMessage, deps: ProcessDeps): Promise<HandlerOutcome> {
+  let entries;
+  try {
+    entries = parseEnvelope(handoff.body).entries.filter((entry) => handoff.entryIndexes.includes(entry.index));
+  } catch (cause) {
+    throw new PermanentError('unparseable_payload', 'Hand-off payload is not a WhatsApp webhook', { cause });
+  }
+  const tenant = entries[0] ? await deps.tenants.resolveEntry(entries[0]) : null;
+  if (tenant?.id !== handoff.tenantId) {
+    throttle.run(`tenant-missing:${handoff.tenantId}`, (suppressed) =>
+      deps.logger.warn('tenant record not found for this hand-off; publishing without tenant metadata', { tenantId: handoff.tenantId, suppressed }),
+    );
+  }
+
+  const only = handoff.only ? new Set(handoff.only) : undefined;
+  const updates = distinct(listUpdates(entries)).filter((update) => !only || only.has(update.ref));
+  const ids = updates.map((update) => eventIdOf(handoff.tenantId, update.kind, update.key));
+  const published = await deps.eventDedup.seen(handoff.tenantId, ids);
+
+  const ctx: BuildContext = {
+    tenantId: handoff.tenantId,
+    tenant: tenant?.id === handoff.tenantId ? tenant : null,
+    correlationId: handoff.correlationId,
+    receivedAt: handoff.receivedAt,
+    source: handoff.source,
+    raw: { bucket: deps.rawBucket, key: handoff.rawKey },
+    media: deps.media,
+    statusOrder: deps.statusOrder,
+  };
+  const results = await Promise.allSettled(updates.map((update, i) => (published[i] ? Promise.resolve() : publishOne(update, ctx, deps))));
+
+  const failed = results.flatMap((result, i) => (result.status === 'rejected' ? [{ ref: updates[i]?.ref ?? '', error: result.reason as unknown }] : []));
+  if (failed.length === 0) return { status: 'done' };
+  for (const { error } of failed) {
+    deps.metrics.updateFailures.inc({ tenant: handoff.tenantId, reason: error instanceof AppError ? error.code : 'internal_error' });
+  }
+  return { status: 'partial', failedRefs: failed.map((f) => f.ref), error: decisive(failed.map((f) => f.error)) };
 }
 
 async function publishOne(update: Update, ctx: BuildContext, deps: ProcessDeps): Promise<void> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import request from 'supertest';
-import { QUEUES } from '../../src/messaging';
+import { EXCHANGES, QUEUES } from '../../src/messaging';
 import { signPayload } from '../../src/receiver';
 import { FIXTURE_SECRET, fixtureTenants, tenant, webhookFixtures } from '../helpers/fixtures';
 import { Harness, type RunningService } from '../helpers/harness';
@@ -49,6 +49,13 @@ describe('receiver', () => {
   describe('when every published fixture is posted, signed with its tenant secret', () => {
     const fixtures = webhookFixtures().filter((f) => (f.json.entry?.length ?? 0) > 0);
     const responses: Array<{ name: string; correlationId: string; tenantId: string }> = [];
+    // A queue of our own on the hand-off exchange (as an operator may bind one), so the hand-offs can
+    // be read here while the process queue keeps them for the worker.
+    const tap = `test.handoff-tap`;
+    beforeAll(async () => {
+      await harness.amqp().queueDeclare({ queue: tap, durable: true, arguments: { 'x-queue-type': 'quorum' } });
+      await harness.amqp().queueBind({ queue: tap, exchange: EXCHANGES.handoff, routingKey: '' });
+    });
 
     it('then each answers 200, makes one hand-off, and the same POST again makes none', async () => {
       expect(fixtures.length).toBeGreaterThan(140);
@@ -70,10 +77,12 @@ describe('receiver', () => {
         expect({ name: f.name, status: again.status, body: again.body as unknown }).toMatchObject({ name: f.name, status: 200, body: { status: 'duplicate' } });
         expect(await harness.depth(QUEUES.process)).toBe(handoffs);
       }
+      // One durable copy per webhook: the worker archives beside its events, not from a second queue.
+      expect(await harness.depth(QUEUES.archive)).toBe(0);
     });
 
     it('then each hand-off carries the exact bytes, the tenant, a raw key and the correlation id', async () => {
-      const reader = harness.reader(QUEUES.process);
+      const reader = harness.reader(tap);
       const messages = await reader.waitFor(fixtures.length);
       expect(messages).toHaveLength(fixtures.length);
       messages.forEach((msg, i) => {
@@ -287,6 +296,9 @@ describe('receiver', () => {
         'the raw archive after the store came back',
       );
       expect(key).toMatch(new RegExp(`^${tenantA.id}/`));
+      // The PUT failed beside the events, so the hand-off went to the archive queue, whose consumer wrote it.
+      const deferred = await worker.metrics.rawArchiveDeferred.get();
+      expect(deferred.values.find((v) => v.labels.tenant === tenantA.id)?.value).toBeGreaterThanOrEqual(1);
       await worker.handle.stop();
     });
   });
