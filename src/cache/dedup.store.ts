@@ -28,11 +28,9 @@ export class DedupStore {
 
   async mark(scope: string, keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return;
-    await redisCall('dedup write', async () => {
-      const pipeline = this.redis.pipeline();
-      for (const key of keys) pipeline.set(this.redisKey(scope, key), '1', 'EX', this.options.ttlSeconds);
-      await pipeline.exec();
-    });
+    // Plain commands, not a pipeline of our own: the client's auto-pipelining sends the marks of every
+    // request of this tick in one write (an explicit pipeline is one write per request: 6 % of the receiver).
+    await redisCall('dedup write', () => Promise.all(keys.map((key) => this.redis.set(this.redisKey(scope, key), '1', 'EX', this.options.ttlSeconds))));
   }
 
   private redisKey(scope: string, key: string): string {
