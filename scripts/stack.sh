@@ -55,8 +55,17 @@ ensure_package() { # binary package
   command -v apt-get >/dev/null 2>&1 || die "$2 is not installed and apt-get is not available: install $2 yourself"
   log "installing $2 from Debian's packages"
   if [ $APT_UPDATED = 0 ]; then as_root apt-get update -qq >&2; APT_UPDATED=1; fi
-  # policy-rc.d keeps the package from starting a system-wide service we would then collide with
-  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >&2
+  # A policy-rc.d that answers 101 keeps the package from starting a system-wide service (on our
+  # ports, with a cookie we do not have). Machine images often ship one; if not, one is put in place
+  # for the install only.
+  local policy=/usr/sbin/policy-rc.d placed=0
+  if [ ! -e "$policy" ]; then
+    printf '#!/bin/sh\nexit 101\n' | as_root tee "$policy" >/dev/null && as_root chmod 755 "$policy" && placed=1
+  fi
+  local status=0
+  as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$2" >&2 || status=$?
+  if [ $placed = 1 ]; then as_root rm -f "$policy"; fi
+  [ $status = 0 ] || die "could not install $2 (apt-get exit $status)"
 }
 
 # ---- Redis -------------------------------------------------------------------
