@@ -74,10 +74,10 @@ async function send(pool: Pool, request: PlannedRequest): Promise<number> {
 /**
  * Open loop at a fixed rate: requests are sent when they are due whatever the server does, and
  * latency is measured from when each was due, so a slow server cannot hide its queueing
- * (no coordinated omission).
+ * (no coordinated omission). With several URLs (receiver instances), requests go round-robin.
  */
-export async function openLoop(url: string, name: string, rate: number, seconds: number, next: () => PlannedRequest): Promise<PhaseResult> {
-  const pool = new Pool(url, { connections: 256, pipelining: 1, keepAliveTimeout: 30_000 });
+export async function openLoop(urls: readonly string[], name: string, rate: number, seconds: number, next: () => PlannedRequest): Promise<PhaseResult> {
+  const pools = urls.map((url) => new Pool(url, { connections: Math.ceil(256 / urls.length), pipelining: 1, keepAliveTimeout: 30_000 }));
   const total = Math.round(rate * seconds);
   const planned = Array.from({ length: total }, next);
   const samples: Sample[] = [];
@@ -90,6 +90,7 @@ export async function openLoop(url: string, name: string, rate: number, seconds:
       while (i < total && (i * 1000) / rate <= now) {
         const due = (i * 1000) / rate;
         const request = planned[i++]!;
+        const pool = pools[i % pools.length]!;
         pending.push(send(pool, request).then((status) => void samples.push({ at: due, latencyMs: performance.now() - start - due, status, request })));
       }
       if (i < total) setTimeout(tick, 1);
@@ -99,18 +100,28 @@ export async function openLoop(url: string, name: string, rate: number, seconds:
   });
   await Promise.all(pending);
   const elapsed = Math.max(performance.now() - start, seconds * 1000);
-  await pool.close();
+  await Promise.all(pools.map((pool) => pool.close()));
   return summarize(name, rate, seconds, samples, elapsed);
 }
 
-/** Closed loop: `connections` clients each send the next request as soon as the last is answered. */
-export async function closedLoop(url: string, name: string, connections: number, seconds: number, next: () => PlannedRequest): Promise<PhaseResult> {
-  const pool = new Pool(url, { connections, pipelining: 1 });
+/**
+ * Closed loop: `connections` clients each send the next request as soon as the last is answered.
+ * With several URLs (receiver instances), the clients are spread over them evenly, as a load balancer would.
+ */
+export async function closedLoop(
+  urls: readonly string[],
+  name: string,
+  connections: number,
+  seconds: number,
+  next: () => PlannedRequest,
+): Promise<PhaseResult> {
+  const pools = urls.map((url) => new Pool(url, { connections: Math.ceil(connections / urls.length), pipelining: 1 }));
   const samples: Sample[] = [];
   const start = performance.now();
   const end = start + seconds * 1000;
   await Promise.all(
-    Array.from({ length: connections }, async () => {
+    Array.from({ length: connections }, async (_, client) => {
+      const pool = pools[client % pools.length]!;
       while (performance.now() < end) {
         const request = next();
         const sent = performance.now();
@@ -120,6 +131,6 @@ export async function closedLoop(url: string, name: string, connections: number,
     }),
   );
   const elapsed = performance.now() - start;
-  await pool.close();
+  await Promise.all(pools.map((pool) => pool.close()));
   return summarize(name, null, seconds, samples, elapsed);
 }

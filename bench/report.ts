@@ -13,6 +13,8 @@ export interface BenchReport {
   machine: { cpu: string; cores: number; memoryGb: number; node: string; kernel: string };
   seconds: number;
   connections: number;
+  /** Receiver instances the load was spread over (pods, in production). */
+  receivers?: number;
   phases: PhaseResult[];
   ceilings: { bareExpress: PhaseResult[]; redisPublish: LoopResult; s3Put: LoopResult };
   endToEnd: { rate: number; events: number; p50: number; p95: number };
@@ -66,7 +68,7 @@ export function renderTable(r: BenchReport): string {
   });
   const c = r.ceilings;
   return [
-    `Machine: ${r.machine.cores} × ${r.machine.cpu}, ${r.machine.memoryGb} GB, Node ${r.machine.node}, Linux ${r.machine.kernel}; Redis, RabbitMQ and the S3 server on the same machine. ${r.date.slice(0, 10)}, ${r.seconds} s per phase.`,
+    `Machine: ${r.machine.cores} × ${r.machine.cpu}, ${r.machine.memoryGb} GB, Node ${r.machine.node}, Linux ${r.machine.kernel}; Redis, RabbitMQ and the S3 server on the same machine. ${r.date.slice(0, 10)}, ${r.seconds} s per phase, ${r.receivers ?? 1} receiver instance(s) (the receiver Deployment runs two pods of one core each) and one worker.`,
     ...(r.phases.some((p) => p.receiverAlone)
       ? [
           '',

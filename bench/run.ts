@@ -5,6 +5,8 @@
  *   BENCH_RATES=500,1000,2500 open-loop rates (webhooks/s), the whole service running
  *   BENCH_ALONE_RATES=2500   open-loop rates for the receiver alone (worker paused; empty to skip)
  *   BENCH_CONNECTIONS=64     closed-loop clients (and the concurrency of the ceiling loops)
+ *   BENCH_RECEIVERS=2        receiver instances, as the receiver Deployment's two pods (one Node process
+ *                            runs its JavaScript on one core); the load is spread over them
  *   BENCH_PROFILE=1          CPU-profile the receiver and summarize where its time goes
  *   BENCH_RESULTS_DIR, BENCH_UPDATE_README=0, BENCH_SMOKE=1 (tiny run for the test suite)
  *
@@ -33,6 +35,7 @@ const SMOKE = process.env.BENCH_SMOKE === '1';
 const SECONDS = Number(process.env.BENCH_SECONDS ?? (SMOKE ? 1 : 10));
 const RATES = (process.env.BENCH_RATES ?? (SMOKE ? '100' : '500,1000,2500')).split(',').map(Number);
 const ALONE_RATES = (process.env.BENCH_ALONE_RATES ?? (SMOKE ? '100' : '2500')).split(',').filter(Boolean).map(Number);
+const RECEIVERS = Math.max(1, Number(process.env.BENCH_RECEIVERS ?? 2));
 const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? (SMOKE ? 8 : 64));
 const PROFILE = process.env.BENCH_PROFILE === '1';
 const RESULTS_DIR = process.env.BENCH_RESULTS_DIR ?? join(ROOT, 'bench/results');
@@ -181,8 +184,9 @@ async function main(): Promise<void> {
   log('ceiling: bare Express endpoint');
   const bare = await startChild(['--no-warnings', '--import', 'tsx', 'bench/bare-express.ts'], env, join(dir, 'bare.log'), (l) => l.url as string | undefined);
   const bareResults: PhaseResult[] = [];
-  for (const rate of new Set([...RATES, ...ALONE_RATES])) bareResults.push(strip(await openLoop(bare.url, `bare ${rate}/s`, rate, SECONDS, () => mix.next())));
-  bareResults.push(strip(await closedLoop(bare.url, `bare max`, CONNECTIONS, SECONDS, () => mix.next())));
+  for (const rate of new Set([...RATES, ...ALONE_RATES]))
+    bareResults.push(strip(await openLoop([bare.url], `bare ${rate}/s`, rate, SECONDS, () => mix.next())));
+  bareResults.push(strip(await closedLoop([bare.url], `bare max`, CONNECTIONS, SECONDS, () => mix.next())));
   await bare.stop();
 
   // The service: receiver and worker as their own processes.
@@ -190,11 +194,17 @@ async function main(): Promise<void> {
   const started = (l: Record<string, unknown>): string | undefined => (l.message === 'service started' ? (l.url as string) : undefined);
   const profileArgs = (role: string): string[] => (PROFILE ? ['--cpu-prof', '--cpu-prof-dir', join(dir, `profile-${role}`)] : []);
   const worker = await startChild(['--no-warnings', ...profileArgs('worker'), 'dist/main.js'], { ...env, ROLE: 'worker' }, join(dir, 'worker.log'), started);
-  const receiver = await startChild(['--no-warnings', ...profileArgs('receiver'), 'dist/main.js'], { ...env, ROLE: 'api' }, join(dir, 'receiver.log'), started);
+  const receivers: Child[] = [];
+  for (let i = 0; i < RECEIVERS; i += 1) {
+    receivers.push(
+      await startChild(['--no-warnings', ...profileArgs('receiver'), 'dist/main.js'], { ...env, ROLE: 'api' }, join(dir, `receiver-${i}.log`), started),
+    );
+  }
+  const urls = receivers.map((receiver) => receiver.url);
 
   const rss = { receiver: 0, worker: 0 };
   const sampler = setInterval(() => {
-    rss.receiver = Math.max(rss.receiver, rssMb(receiver.process.pid));
+    for (const receiver of receivers) rss.receiver = Math.max(rss.receiver, rssMb(receiver.process.pid));
     rss.worker = Math.max(rss.worker, rssMb(worker.process.pid));
   }, 500);
 
@@ -239,22 +249,22 @@ async function main(): Promise<void> {
   const sentAt = new Map<string, number>();
   // CPU used by each part from the first request until the last event arrived: per webhook, the
   // figure capacity planning scales from (docs/capacity.md).
-  const parts = { receiver: [receiver.process.pid ?? 0], worker: [worker.process.pid ?? 0], ...stackPids() };
+  const parts = { receiver: receivers.map((receiver) => receiver.process.pid ?? 0), worker: [worker.process.pid ?? 0], ...stackPids() };
   const cpuNow = (): Record<string, number> =>
     Object.fromEntries(Object.entries(parts).map(([name, pids]) => [name, pids.reduce((n, pid) => n + cpuSeconds(pid), 0)]));
   const cpuBefore = cpuNow();
   let acknowledged = 0;
   log('warming up');
-  account(await openLoop(receiver.url, 'warm-up', 200, SMOKE ? 1 : 3, () => mix.next()));
+  account(await openLoop(urls, 'warm-up', 200, SMOKE ? 1 : 3, () => mix.next()));
   for (const rate of RATES) {
     log(`open loop at ${rate}/s for ${SECONDS} s`);
     const phaseStart = performance.now();
-    const result = account(await openLoop(receiver.url, `${rate}/s`, rate, SECONDS, () => mix.next()));
+    const result = account(await openLoop(urls, `${rate}/s`, rate, SECONDS, () => mix.next()));
     for (const s of result.samples) sentAt.set(s.request.correlationId, phaseStart + s.at);
     phases.push(result);
   }
   log(`closed loop, ${CONNECTIONS} clients, for ${SECONDS} s`);
-  phases.push(account(await closedLoop(receiver.url, `max (${CONNECTIONS} clients)`, CONNECTIONS, SECONDS, () => mix.next())));
+  phases.push(account(await closedLoop(urls, `max (${CONNECTIONS} clients)`, CONNECTIONS, SECONDS, () => mix.next())));
 
   // The receiver alone. In production receivers and workers scale on their own (k8s/); here all
   // five parts share two cores, and the worker's CPU would decide the receiver's figure. The worker
@@ -265,11 +275,11 @@ async function main(): Promise<void> {
     try {
       for (const rate of ALONE_RATES) {
         log(`receiver alone (worker paused): open loop at ${rate}/s for ${SECONDS} s`);
-        phases.push({ ...account(await openLoop(receiver.url, `${rate}/s, receiver alone`, rate, SECONDS, () => mix.next())), receiverAlone: true });
+        phases.push({ ...account(await openLoop(urls, `${rate}/s, receiver alone`, rate, SECONDS, () => mix.next())), receiverAlone: true });
       }
       log(`receiver alone (worker paused): closed loop, ${CONNECTIONS} clients, for ${SECONDS} s`);
       phases.push({
-        ...account(await closedLoop(receiver.url, `max (${CONNECTIONS} clients), receiver alone`, CONNECTIONS, SECONDS, () => mix.next())),
+        ...account(await closedLoop(urls, `max (${CONNECTIONS} clients), receiver alone`, CONNECTIONS, SECONDS, () => mix.next())),
         receiverAlone: true,
       });
     } finally {
@@ -310,7 +320,7 @@ async function main(): Promise<void> {
   );
 
   await amqp.close();
-  await receiver.stop();
+  for (const receiver of receivers) await receiver.stop();
   await worker.stop();
   await graph.stop();
   stack('vhost', 'delete', vhost);
@@ -321,6 +331,7 @@ async function main(): Promise<void> {
     machine,
     seconds: SECONDS,
     connections: CONNECTIONS,
+    receivers: RECEIVERS,
     phases: phases.map(strip),
     ceilings: { bareExpress: bareResults, redisPublish, s3Put },
     endToEnd: { rate: RATES[0]!, events: e2eSamples.length, p50: round(percentile(e2eSamples, 0.5)), p95: round(percentile(e2eSamples, 0.95)) },
