@@ -35,9 +35,8 @@ export function createApp(deps: ReceiverDeps): Express {
   app.disable('x-powered-by');
   app.set('etag', false);
   app.use(correlationId(), requestLog(deps.logger, deps.metrics));
-  app.use(opsRoutes(deps.readiness, deps.metrics), openapiRoutes());
 
-  app.get('/webhook', verifySubscription(deps.tenants));
+  // The webhook routes first: every POST from Meta passes no other route on its way.
   app.post('/webhook', requireJson, requireSignature, express.raw({ type: () => true, limit: deps.bodyLimitBytes, inflate: false }), async (req, res) => {
     const raw = req.body as Buffer;
     const { correlationId, signature } = locals(res);
@@ -54,6 +53,8 @@ export function createApp(deps: ReceiverDeps): Express {
     const status = await deps.intake.accept(raw, await seen, correlationId);
     res.status(200).json({ status, correlationId });
   });
+  app.get('/webhook', verifySubscription(deps.tenants));
+  app.use(opsRoutes(deps.readiness, deps.metrics), openapiRoutes());
 
   if (deps.admin) app.use(deps.admin);
   app.use(notFound());
