@@ -18,6 +18,7 @@ import { closeSync, existsSync, mkdirSync, openSync, readFileSync, readdirSync, 
 import { cpus, totalmem, release } from 'node:os';
 import { join } from 'node:path';
 import { connect } from 'amqplib';
+import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config';
 import { QUEUES } from '../src/messaging';
 import { createMinio, createS3, ObjectStore } from '../src/storage';
@@ -324,6 +325,7 @@ async function main(): Promise<void> {
   await worker.stop();
   await graph.stop();
   stack('vhost', 'delete', vhost);
+  await forgetKeys(config.redis.url, `bench:${run}:`);
   s3.destroy();
 
   const report: BenchReport = {
@@ -355,6 +357,18 @@ async function main(): Promise<void> {
   }
   log(`results in ${join(dir, 'results.json')}`);
   process.exitCode = report.loss.received === report.loss.expected ? 0 : 1;
+}
+
+/** The run's Redis keys (dedup marks, status order, caches): millions after a few runs, and KEYS in tests would scan them all. */
+async function forgetKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url);
+  try {
+    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) await redis.unlink(...keys);
+    }
+  } finally {
+    redis.disconnect();
+  }
 }
 
 function strip<T extends PhaseResult>(result: T): T {

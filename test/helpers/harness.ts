@@ -184,7 +184,12 @@ export class Harness {
     await this.stopServices();
     await Promise.all(this.readers.map((r) => r.close()));
     await this.connection?.close();
-    this.redisClient?.disconnect();
+    // This harness's Redis keys go with it, so runs do not pile up keys for the next ones to scan.
+    const redis = this.redis();
+    for await (const keys of redis.scanStream({ match: `${this.prefix}*`, count: 1000 }) as AsyncIterable<string[]>) {
+      if (keys.length > 0) await redis.unlink(...keys);
+    }
+    redis.disconnect();
     await stack('vhost', 'delete', this.vhost);
     rmSync(this.dir, { recursive: true, force: true });
   }
