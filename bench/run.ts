@@ -250,7 +250,8 @@ async function main(): Promise<void> {
   const sentAt = new Map<string, number>();
   // CPU used by each part from the first request until the last event arrived: per webhook, the
   // figure capacity planning scales from (docs/capacity.md).
-  const parts = { receiver: receivers.map((receiver) => receiver.process.pid ?? 0), worker: [worker.process.pid ?? 0], ...stackPids() };
+  // `bench` is this process: the load generator and the event counter, on the same two cores.
+  const parts = { receiver: receivers.map((receiver) => receiver.process.pid ?? 0), worker: [worker.process.pid ?? 0], ...stackPids(), bench: [process.pid] };
   const cpuNow = (): Record<string, number> =>
     Object.fromEntries(Object.entries(parts).map(([name, pids]) => [name, pids.reduce((n, pid) => n + cpuSeconds(pid), 0)]));
   const cpuBefore = cpuNow();
