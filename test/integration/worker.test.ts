@@ -272,6 +272,8 @@ describe('worker', () => {
     it('then the others are published once, only the failing one is retried with backoff, then dead-lettered and stored as failed, and the worker keeps serving', async () => {
       const dead = harness.reader(QUEUES.dead);
       const wamid = `wamid.partial-${harness.id}`;
+      const archived = async (): Promise<number> => (await service.metrics.rawArchived.get()).values.find((v) => v.labels.tenant === 'acme')?.value ?? 0;
+      const archivedBefore = await archived();
       const res = await harness.post(service, envelope([text(wamid), poison()]), acme.appSecret);
       expect(res.status).toBe(200);
       const correlationId = res.headers['x-correlation-id'] as string;
@@ -289,6 +291,10 @@ describe('worker', () => {
       const failed = await harness.objects().get(harness.rawBucket, `failed/${rawKey}`);
       expect(failed?.body.toString()).toBe(Buffer.isBuffer(deadLetter!.body) ? deadLetter!.body.toString() : '');
       expect(failed?.metadata).toMatchObject({ only: '0.1.n', attempts: '3', 'tenant-id': 'acme', 'correlation-id': correlationId });
+      // Archived once, by the first attempt, beside its events; the retries carried that and skipped it.
+      expect(deadLetter!.headers?.['x-archived']).toBe(true);
+      expect(await archived()).toBe(archivedBefore + 1);
+      expect((await harness.objects().get(harness.rawBucket, rawKey))?.body.toString()).toBe(failed?.body.toString());
 
       const outcomes = (await service.metrics.handoffOutcome.get()).values.filter((v) => v.labels.queue === QUEUES.process);
       expect(outcomes.find((v) => v.labels.outcome === 'retry')?.value).toBeGreaterThanOrEqual(2);
