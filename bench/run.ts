@@ -25,6 +25,7 @@ import { createMinio, createS3, ObjectStore } from '../src/storage';
 import { Metrics } from '../src/observability';
 import { GraphStub } from '../test/helpers/graph-stub';
 import { sampleMedia } from '../test/helpers/media-samples';
+import { unlinkKeys } from '../test/helpers/redis-keys';
 import { redisAndPublishCeiling, s3PutCeiling } from './ceilings';
 import { closedLoop, openLoop, percentile, type PhaseResult } from './load';
 import { PayloadMix, type BenchTenant } from './payloads';
@@ -326,7 +327,9 @@ async function main(): Promise<void> {
   await worker.stop();
   await graph.stop();
   stack('vhost', 'delete', vhost);
-  await forgetKeys(config.redis.url, `bench:${run}:`);
+  // The run's Redis keys: millions after a few runs, which KEYS in the tests would then scan.
+  const redis = new Redis(config.redis.url);
+  await unlinkKeys(redis, `bench:${run}:`).finally(() => redis.disconnect());
   s3.destroy();
 
   const report: BenchReport = {
@@ -358,18 +361,6 @@ async function main(): Promise<void> {
   }
   log(`results in ${join(dir, 'results.json')}`);
   process.exitCode = report.loss.received === report.loss.expected ? 0 : 1;
-}
-
-/** The run's Redis keys (dedup marks, status order, caches): millions after a few runs, and KEYS in tests would scan them all. */
-async function forgetKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url);
-  try {
-    for await (const keys of redis.scanStream({ match: `${prefix}*`, count: 1000 }) as AsyncIterable<string[]>) {
-      if (keys.length > 0) await redis.unlink(...keys);
-    }
-  } finally {
-    redis.disconnect();
-  }
 }
 
 function strip<T extends PhaseResult>(result: T): T {

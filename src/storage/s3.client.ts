@@ -36,7 +36,6 @@ export function createS3(config: S3Connection, options: { requestTimeoutMs?: num
 export function createMinio(config: S3Connection, options: { requestTimeoutMs?: number } = {}): MinioClient {
   const timeoutMs = options.requestTimeoutMs ?? DEFAULT_REQUEST_TIMEOUT_MS;
   const scheme = config.useSsl ? https : http;
-  const agent = new scheme.Agent({ keepAlive: true });
   return new MinioClient({
     endPoint: config.endpoint,
     port: config.port,
@@ -45,11 +44,12 @@ export function createMinio(config: S3Connection, options: { requestTimeoutMs?: 
     secretKey: config.secretKey,
     region: config.region,
     pathStyle: true,
-    transportAgent: agent,
+    // The client puts this agent on every request it makes.
+    transportAgent: new scheme.Agent({ keepAlive: true }),
     retryOptions: { disableRetry: true },
     transport: {
       request: ((opts: http.RequestOptions, callback?: (res: http.IncomingMessage) => void) => {
-        const request = scheme.request({ ...opts, agent, timeout: timeoutMs }, callback);
+        const request = scheme.request({ ...opts, timeout: timeoutMs }, callback);
         request.once('timeout', () => request.destroy(new Error(`object store did not answer for ${timeoutMs} ms`)));
         return request;
       }) as typeof http.request,

@@ -13,6 +13,7 @@ import { signPayload } from '../../src/receiver';
 import { createMinio, createS3, ObjectStore } from '../../src/storage';
 import type { Tenant } from '../../src/tenants';
 import { stack } from './stack';
+import { unlinkKeys } from './redis-keys';
 import { eventually } from './wait';
 
 const MESSAGE = Symbol.for('message');
@@ -184,12 +185,8 @@ export class Harness {
     await this.stopServices();
     await Promise.all(this.readers.map((r) => r.close()));
     await this.connection?.close();
-    // This harness's Redis keys go with it, so runs do not pile up keys for the next ones to scan.
-    const redis = this.redis();
-    for await (const keys of redis.scanStream({ match: `${this.prefix}*`, count: 1000 }) as AsyncIterable<string[]>) {
-      if (keys.length > 0) await redis.unlink(...keys);
-    }
-    redis.disconnect();
+    await unlinkKeys(this.redis(), this.prefix);
+    this.redis().disconnect();
     await stack('vhost', 'delete', this.vhost);
     rmSync(this.dir, { recursive: true, force: true });
   }
