@@ -1,12 +1,11 @@
-import type { Express } from 'express';
 import { adminRoutes, ReplayService } from './admin';
 import type { Infrastructure } from './bootstrap/infrastructure';
 import type { Readiness } from './observability';
 import { TenantRateLimiter } from './cache';
-import { createApp, WebhookIntake, WebhookRateLimit } from './receiver';
+import { createApp, WebhookIntake, WebhookRateLimit, type Receiver } from './receiver';
 
 /** Composition root of the receiver (ROLE=api, and the HTTP side of ROLE=all). */
-export function createApiApp(infra: Infrastructure, readiness: Readiness): Express {
+export function createApiApp(infra: Infrastructure, readiness: Readiness): Receiver {
   const intake = new WebhookIntake(infra.dedupStore('rx'), infra.handoffPublisher, infra.logger.child({ component: 'intake' }), infra.metrics);
   const rateLimit = new WebhookRateLimit(
     new TenantRateLimiter(infra.redis, infra.config.redis.keyPrefix),

@@ -1,5 +1,4 @@
-import type { Server } from 'node:http';
-import type { Express } from 'express';
+import { createServer, type RequestListener, type Server } from 'node:http';
 
 export interface HttpServer {
   url: string;
@@ -11,11 +10,16 @@ export interface HttpServer {
   close(forceAfterMs?: number): Promise<void>;
 }
 
-export function listen(app: Express, port: number, host = '0.0.0.0'): Promise<HttpServer> {
+export function listen(listener: RequestListener, port: number, host = '0.0.0.0'): Promise<HttpServer> {
   return new Promise((resolve, reject) => {
     let closing = false;
-    const server: Server = app.listen(port, host, (err?: Error) => {
-      if (err) return reject(err);
+    const server: Server = createServer((req, res) => {
+      if (closing) res.setHeader('Connection', 'close');
+      listener(req, res);
+    });
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
       const address = server.address();
       const boundPort = typeof address === 'object' && address ? address.port : port;
       let closed: Promise<void> | undefined;
@@ -34,9 +38,6 @@ export function listen(app: Express, port: number, host = '0.0.0.0'): Promise<Ht
             server.closeIdleConnections();
           })),
       });
-    });
-    server.on('request', (_req, res) => {
-      if (closing) res.setHeader('Connection', 'close');
     });
     // Keep-alive longer than a typical load balancer's idle timeout (60 s), so it closes first.
     server.keepAliveTimeout = 65_000;

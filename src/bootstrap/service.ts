@@ -31,8 +31,8 @@ export async function startService(config: Config, logger: Logger, metrics: Metr
   try {
     const readiness = new Readiness(readinessChecks(infra), metrics);
     if (config.role !== 'api') worker = await startWorker(infra);
-    const app = config.role === 'worker' ? createWorkerOpsApp(infra, readiness) : createApiApp(infra, readiness);
-    server = await listen(app, config.role === 'worker' ? config.http.workerPort : config.http.port);
+    const { app, listener } = config.role === 'worker' ? opsOnly(createWorkerOpsApp(infra, readiness)) : createApiApp(infra, readiness);
+    server = await listen(listener, config.role === 'worker' ? config.http.workerPort : config.http.port);
     logger.info('service started', { role: config.role, url: server.url });
 
     let stopping: Promise<void> | undefined;
@@ -53,6 +53,11 @@ export async function startService(config: Config, logger: Logger, metrics: Metr
     await infra.close();
     throw err;
   }
+}
+
+/** The worker's HTTP server: its ops routes, all through Express. */
+function opsOnly(app: Express): { app: Express; listener: Express } {
+  return { app, listener: app };
 }
 
 /**

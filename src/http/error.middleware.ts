@@ -1,9 +1,11 @@
+import type { ServerResponse } from 'node:http';
 import type { ErrorRequestHandler, Request, RequestHandler } from 'express';
 import { handleError, RateLimitedError, ValidationError } from '../errors';
 import type { Logger } from '../observability';
 import { locals } from './locals';
+import { sendJson } from './send-json';
 
-/** Errors raised by Express's body reader, as our own. */
+/** Errors raised by the body reader (raw-body, also under Express's body parsers), as our own. */
 function fromBodyReader(err: { type?: unknown; status?: unknown }): ValidationError | undefined {
   switch (err.type) {
     case 'entity.too.large':
@@ -19,18 +21,25 @@ function fromBodyReader(err: { type?: unknown; status?: unknown }): ValidationEr
 }
 
 /**
- * Every failure of an HTTP request ends here: one log line with the correlation id (from the
- * context), and a body that says what is wrong without echoing anything sent.
+ * Every failure of an HTTP request ends here: one log line (the correlation id comes from the
+ * log context), and a body that says what is wrong without echoing anything sent. Returns the
+ * error code, for the request log line and metrics.
  */
+export function answerError(err: unknown, res: ServerResponse, logger: Logger, correlationId: string): string {
+  const error = (typeof err === 'object' && err !== null && fromBodyReader(err)) || err;
+  const handled = handleError(error, logger, 'http');
+  if (res.headersSent) return handled.code;
+  if (error instanceof RateLimitedError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
+  sendJson(res, handled.status, { error: { code: handled.code, message: handled.publicMessage, correlationId } });
+  return handled.code;
+}
+
+/** `answerError` for Express routes. */
 export function errorHandler(logger: Logger, onError?: (req: Request, code: string) => void): ErrorRequestHandler {
   return (err: unknown, req, res, _next) => {
-    const error = (typeof err === 'object' && err !== null && fromBodyReader(err)) || err;
-    const handled = handleError(error, logger, 'http');
-    onError?.(req, handled.code);
-    locals(res).errorCode = handled.code;
-    if (error instanceof RateLimitedError) res.setHeader('Retry-After', String(error.retryAfterSeconds));
-    if (res.headersSent) return;
-    res.status(handled.status).json({ error: { code: handled.code, message: handled.publicMessage, correlationId: locals(res).correlationId } });
+    const code = answerError(err, res, logger, locals(res).correlationId);
+    locals(res).errorCode = code;
+    onError?.(req, code);
   };
 }
 

@@ -5,8 +5,6 @@ export interface AppLocals {
   correlationId: string;
   /** The error code of a failed request, for the request log line. */
   errorCode?: string;
-  /** The digest from `X-Hub-Signature-256`, checked once the tenant is known. */
-  signature?: Buffer;
 }
 
 export function locals(res: Response): AppLocals {

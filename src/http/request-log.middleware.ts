@@ -2,20 +2,35 @@ import type { RequestHandler } from 'express';
 import type { Logger, Metrics } from '../observability';
 import { locals } from './locals';
 
-/** One log line and one histogram sample per request, with route, status and duration. */
+export interface RequestRecord {
+  method: string;
+  route: string;
+  status: number;
+  seconds: number;
+  /** The error code of a failed request. */
+  code?: string;
+  /** Of the log line; `info` unless said otherwise. */
+  level?: 'info' | 'debug';
+}
+
+/** One log line and one histogram sample for a finished request. */
+export function recordRequest(logger: Logger, metrics: Metrics, { method, route, status, seconds, code, level = 'info' }: RequestRecord): void {
+  metrics.httpDuration.observe({ route, method, status: String(status) }, seconds);
+  if (!logger.isLevelEnabled(level)) return;
+  logger.log(level, 'request', { method, route, status, durationMs: Math.round(seconds * 10_000) / 10, code });
+}
+
+/** `recordRequest` for every request Express serves, with its route, status and duration. */
 export function requestLog(logger: Logger, metrics: Metrics): RequestHandler {
   return (req, res, next) => {
     const started = performance.now();
     res.on('finish', () => {
-      const seconds = (performance.now() - started) / 1000;
       const matched = req.route as { path?: unknown } | undefined;
-      const route = typeof matched?.path === 'string' ? matched.path : 'unmatched';
-      metrics.httpDuration.observe({ route, method: req.method, status: String(res.statusCode) }, seconds);
-      logger.info('request', {
+      recordRequest(logger, metrics, {
         method: req.method,
-        route,
+        route: typeof matched?.path === 'string' ? matched.path : 'unmatched',
         status: res.statusCode,
-        durationMs: Math.round(seconds * 10_000) / 10,
+        seconds: (performance.now() - started) / 1000,
         code: locals(res).errorCode,
       });
     });

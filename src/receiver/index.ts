@@ -1,4 +1,4 @@
-export { createApp, type ReceiverDeps } from './app';
+export { createApp, type Receiver, type ReceiverDeps } from './app';
 export { buildRawKey } from './raw-key';
 export { parseSignatureHeader, signPayload, verifySignature } from './signature';
 export { WebhookIntake, type IntakeResult, type TenantShare } from './webhook-intake';

@@ -1,4 +1,4 @@
-import type { Response } from 'express';
+import type { ServerResponse } from 'node:http';
 import type { RateDecision, TenantRateLimiter } from '../cache';
 import { RateLimitedError } from '../errors';
 import type { Logger, Metrics } from '../observability';
@@ -18,7 +18,7 @@ export class WebhookRateLimit {
     private readonly metrics: Metrics,
   ) {}
 
-  async check(tenants: readonly Tenant[], res: Response): Promise<void> {
+  async check(tenants: readonly Tenant[], res: ServerResponse): Promise<void> {
     const decisions = await Promise.all(tenants.map(async (tenant) => ({ tenant, decision: await this.consume(tenant) })));
     const tightest = decisions.reduce((a, b) => (b.decision.remaining < a.decision.remaining ? b : a));
     res.setHeader('X-RateLimit-Limit', String(tightest.decision.limit));

@@ -49,7 +49,8 @@ describe('observability', () => {
   beforeAll(async () => {
     graph = await new GraphStub().start();
     harness = await Harness.create('observability', [acme, globex]);
-    service = await harness.start('all', { WHATSAPP_GRAPH_URL: graph.url, GRAPH_MAX_ATTEMPTS: '1' }, { defaultMetrics: true });
+    // Debug lines too: the request lines of accepted webhooks are at debug, and redaction must hold for every level.
+    service = await harness.start('all', { WHATSAPP_GRAPH_URL: graph.url, GRAPH_MAX_ATTEMPTS: '1', LOG_LEVEL: 'debug' }, { defaultMetrics: true });
     events = harness.reader(QUEUES.messages);
 
     const post = async (payload: string, t: typeof acme): Promise<request.Response> => {
@@ -165,6 +166,12 @@ describe('observability', () => {
     expect(requestLines.length).toBeGreaterThanOrEqual(14);
     for (const line of requestLines) expect(line.correlationId).toEqual(expect.any(String));
     for (const id of correlations) expect(requestLines.some((l) => l.correlationId === id)).toBe(true);
+    // An accepted webhook's line is at debug (one per webhook at full rate); a refused one's at info.
+    const webhookLines = requestLines.filter((l) => l.route === '/webhook' && l.method === 'POST');
+    expect(webhookLines.filter((l) => l.status === 200).length).toBeGreaterThanOrEqual(8);
+    for (const line of webhookLines)
+      expect({ status: line.status, level: line.level }).toEqual({ status: line.status, level: Number(line.status) < 400 ? 'debug' : 'info' });
+    expect(webhookLines.some((l) => l.status === 401)).toBe(true);
     const mediaWarning = parsed.find((l) => l.message === 'media not stored; the message is published with media.error');
     const missing = events.bodies<{ messageId: string; correlationId: string }>().find((e) => e.messageId === 'wamid.obs-obs-missing');
     expect(mediaWarning).toMatchObject({ component: 'media', code: 'media_not_found', tenantId: 'acme', correlationId: missing?.correlationId });

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { connect } from 'node:net';
 import request from 'supertest';
 import { EXCHANGES, QUEUES } from '../../src/messaging';
 import { signPayload } from '../../src/receiver';
@@ -210,6 +211,65 @@ describe('receiver', () => {
       expect(lines.some((l) => l.code === code && l.message === 'request' && l.status === status)).toBe(true);
       const countAfter = (await api.metrics.webhookReceived.get()).values.filter((v) => v.labels.status === code).reduce((n, v) => n + v.value, 0);
       expect(countAfter).toBe(countBefore + 1);
+    });
+  });
+
+  describe('when the request is unusual at the HTTP level', () => {
+    /** Writes a request by hand, half-closes, and returns whatever came back before the socket closed. */
+    const rawRequest = (head: string, body: Buffer): Promise<string> =>
+      new Promise((resolve, reject) => {
+        const { port } = new URL(api.handle.url);
+        const socket = connect(Number(port), '127.0.0.1');
+        let answer = '';
+        socket.setEncoding('utf8');
+        socket.on('data', (chunk: string) => (answer += chunk));
+        socket.on('close', () => resolve(answer));
+        socket.on('error', reject);
+        socket.end(Buffer.concat([Buffer.from(head.replaceAll('\n', '\r\n')), body]));
+      });
+
+    it('then a compressed body gets 415 unsupported_encoding and no hand-off', async () => {
+      const before = await harness.depth(QUEUES.process);
+      const res = await harness.post(api, payloadFor(tenantA.businessAccountId), tenantA.appSecret, { 'Content-Encoding': 'gzip' });
+      expect(res.status).toBe(415);
+      expect((res.body as { error: { code: string } }).error.code).toBe('unsupported_encoding');
+      expect(await harness.depth(QUEUES.process)).toBe(before);
+    });
+
+    it('then a body that ends before its Content-Length is not handed off, and its log line says body_incomplete', async () => {
+      const before = await harness.depth(QUEUES.process);
+      const body = Buffer.from(payloadFor(tenantA.businessAccountId));
+      const head = `POST /webhook HTTP/1.1\nHost: x\nContent-Type: application/json\nX-Correlation-Id: short-body\nX-Hub-Signature-256: ${signPayload(body, tenantA.appSecret)}\nContent-Length: ${body.length + 100}\n\n`;
+      const answer = await rawRequest(head, body);
+      // The client is gone (it closed its side): whether it still reads an answer is up to it.
+      expect(answer === '' || answer.startsWith('HTTP/1.1 400')).toBe(true);
+      await eventually(async () => harness.parsedLogs().some((l) => l.correlationId === 'short-body' && l.code === 'body_incomplete'), 5_000, 'error line');
+      expect(await harness.depth(QUEUES.process)).toBe(before);
+    });
+
+    it('then a query string or another spelling of the path is served as POST /webhook', async () => {
+      const before = await harness.depth(QUEUES.process);
+      for (const path of ['/webhook?source=meta', '/Webhook/']) {
+        const body = payloadFor(tenantA.businessAccountId);
+        const res = await request(api.handle.url)
+          .post(path)
+          .set('Content-Type', 'application/json; charset=UTF-8')
+          .set('X-Hub-Signature-256', signPayload(body, tenantA.appSecret))
+          .set('X-Correlation-Id', `path-${path.length}`)
+          .send(body);
+        expect({ path, status: res.status, body: res.body as unknown }).toEqual({
+          path,
+          status: 200,
+          body: { status: 'accepted', correlationId: `path-${path.length}` },
+        });
+        expect(res.headers['x-ratelimit-limit']).toEqual(expect.any(String));
+      }
+      expect(await harness.depth(QUEUES.process)).toBe(before + 2);
+      const lines = harness.parsedLogs().filter((l) => l.message === 'request' && String(l.correlationId).startsWith('path-'));
+      expect(lines.map((l) => [l.route, l.status])).toEqual([
+        ['/webhook', 200],
+        ['/webhook', 200],
+      ]);
     });
   });
 
