@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import type { Redis } from 'ioredis';
+import { closeRedis, createRedis, DedupStore, waitForRedis } from '../../src/cache';
+import { TransientError } from '../../src/errors';
+import { unlinkKeys } from '../helpers/redis-keys';
+import { eventually } from '../helpers/wait';
+
+jest.setTimeout(30_000);
+
+const REDIS_URL = 'redis://127.0.0.1:6379';
+
+describe('dedup store', () => {
+  const prefix = `test:dedup-${randomUUID().slice(0, 8)}:`;
+  let redis: Redis;
+  let store: DedupStore;
+
+  beforeAll(async () => {
+    redis = createRedis(REDIS_URL);
+    await waitForRedis(redis, 10_000);
+    store = new DedupStore(redis, { keyPrefix: prefix, namespace: 'ev', ttlSeconds: 600 });
+  });
+  afterAll(async () => {
+    await unlinkKeys(redis, prefix);
+    await closeRedis(redis);
+  });
+
+  it('when marks are asked for in one tick, then one command writes them all, each with its time to live, and each caller learns they were written', async () => {
+    const client = createRedis(REDIS_URL);
+    const monitor = await client.monitor();
+    const commands: string[][] = [];
+    // What clients sent; the SETs the script runs show up with the source "lua".
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (source !== 'lua' && args.some((arg) => arg.startsWith(prefix))) commands.push(args);
+    });
+    try {
+      await Promise.all([store.mark('tenant-a', ['m1', 'm2']), store.mark('tenant-b', ['m1']), store.mark('tenant-a', ['m3', 'm4'])]);
+      await eventually(() => commands.length >= 1, 5_000, 'the marks seen by MONITOR');
+      await new Promise((r) => setTimeout(r, 200));
+      expect(commands).toHaveLength(1);
+      expect(commands[0]![0]!.toLowerCase()).toMatch(/^eval(sha)?$/);
+      expect(commands[0]!.filter((arg) => arg.startsWith(prefix))).toHaveLength(5);
+    } finally {
+      monitor.disconnect();
+      client.disconnect();
+    }
+    expect(await store.seen('tenant-a', ['m1', 'm2', 'm3', 'm4', 'm5'])).toEqual([true, true, true, true, false]);
+    expect(await store.seen('tenant-b', ['m1', 'm2'])).toEqual([true, false]);
+    const ttl = await redis.ttl(`${prefix}ev:tenant-a:m3`);
+    expect(ttl).toBeGreaterThan(590);
+    expect(ttl).toBeLessThanOrEqual(600);
+  });
+
+  it('when marks are asked for in different ticks, then each tick has its own command', async () => {
+    await store.mark('tenant-c', ['x1']);
+    await store.mark('tenant-c', ['x2']);
+    expect(await store.seen('tenant-c', ['x1', 'x2'])).toEqual([true, true]);
+  });
+
+  it('when Redis cannot be reached, then every caller of the tick gets a TransientError and nothing is marked', async () => {
+    const down = createRedis('redis://127.0.0.1:1');
+    const unreachable = new DedupStore(down, { keyPrefix: prefix, namespace: 'ev', ttlSeconds: 600 });
+    try {
+      const results = await Promise.allSettled([unreachable.mark('tenant-d', ['y1']), unreachable.mark('tenant-d', ['y2', 'y3'])]);
+      for (const result of results) {
+        expect(result.status).toBe('rejected');
+        expect((result as PromiseRejectedResult).reason).toBeInstanceOf(TransientError);
+      }
+    } finally {
+      down.disconnect();
+    }
+    expect(await store.seen('tenant-d', ['y1', 'y2', 'y3'])).toEqual([false, false, false]);
+  });
+});
