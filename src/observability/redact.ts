@@ -19,16 +19,33 @@ const BEARER = /\b(Bearer|OAuth)\s+[A-Za-z0-9._~+/=-]+/gi;
 const META_TOKEN = /\bEAA[A-Za-z0-9]{16,}\b/g;
 const HMAC = /\bsha256=[0-9a-fA-F]{16,}/g;
 const PHONE = /(?<![\w.])\+?\d[\d ()-]{6,18}\d(?![\w.])/g;
+/** What every pattern above needs at least one of; a string without any is returned as it is. */
+const MAYBE_SENSITIVE = /[\d?]|bearer|oauth|EAA|sha256=/i;
 
 export function redactString(value: string, scanPhones = true): string {
+  if (!MAYBE_SENSITIVE.test(value)) return value;
   let out = value.replace(URL_QUERY, `$1?${MASK}`).replace(BEARER, `$1 ${MASK}`).replace(META_TOKEN, MASK).replace(HMAC, `sha256=${MASK}`);
   if (scanPhones) out = out.replace(PHONE, (match) => (match.replace(/\D/g, '').length >= 7 ? '[phone]' : match));
   return out;
 }
 
+type KeyKind = 'masked' | 'safe-id' | 'other';
+const keyKinds = new Map<string, KeyKind>();
+const KEY_KINDS_KEPT = 1_000;
+
+/** A field name's kind, remembered: log lines use the same few names over and over. */
+function kindOf(key: string): KeyKind {
+  let kind = keyKinds.get(key);
+  if (kind) return kind;
+  kind = SECRET_KEY.test(key) || SENSITIVE_KEY.test(key) ? 'masked' : SAFE_ID_KEY.test(key) ? 'safe-id' : 'other';
+  if (keyKinds.size < KEY_KINDS_KEPT) keyKinds.set(key, kind);
+  return kind;
+}
+
 export function redact(value: unknown, key = '', depth = 0): unknown {
-  if (key && (SECRET_KEY.test(key) || SENSITIVE_KEY.test(key))) return value === undefined || value === null ? value : MASK;
-  if (typeof value === 'string') return redactString(value, !SAFE_ID_KEY.test(key));
+  const kind = key ? kindOf(key) : 'other';
+  if (kind === 'masked') return value === undefined || value === null ? value : MASK;
+  if (typeof value === 'string') return redactString(value, kind !== 'safe-id');
   if (value === null || typeof value !== 'object') return value;
   if (depth > 8) return '[too deep]';
   if (Array.isArray(value)) return value.map((item) => redact(item, '', depth + 1));
