@@ -7,7 +7,10 @@ import { GraphApiClient, StateManagerClient, TenantThrottle } from './integratio
 import { ConfirmedPublisher, EventPublisher, HandoffPublisher, QUEUES, StateOutboxPublisher } from './messaging';
 import type { Readiness } from './observability';
 import { applyRetention, createS3, MediaStore } from './storage';
-import { AccessTokens, archiveHandler, HandoffConsumer, inlineArchive, MediaService, processHandler, StateOutboxConsumer } from './worker';
+import { AccessTokens, archiveHandler, ByteBudget, HandoffConsumer, inlineArchive, MediaService, processHandler, StateOutboxConsumer } from './worker';
+
+/** State Manager calls a worker makes at once from the tracking outbox. */
+const STATE_OUTBOX_PREFETCH = 32;
 
 export interface WorkerHandle {
   /** Stops consuming, waits for hand-offs in progress to settle and for their confirms; idempotent. */
@@ -57,6 +60,7 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
     logger,
     metrics,
     prefetch: config.rabbitmq.prefetch,
+    budget: new ByteBudget(config.rabbitmq.maxInflightBytes),
     ...policy,
   };
   const process = processHandler({
@@ -83,7 +87,8 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
         policy,
         logger: logger.child({ component: 'state-outbox' }),
         metrics,
-        prefetch: config.rabbitmq.prefetch,
+        // Each delivery is one call to the State Manager: no more at once than before the prefetch grew.
+        prefetch: Math.min(config.rabbitmq.prefetch, STATE_OUTBOX_PREFETCH),
       }),
     );
   }

@@ -65,8 +65,12 @@ export const envSchema = z.object({
     description: 'RabbitMQ for the hand-off to the worker and the published events.',
     secret: true,
   }),
-  RABBITMQ_PREFETCH: variable(positiveInt.max(1000).default(32), {
-    description: 'Hand-off messages a worker holds unacknowledged at once (also its processing concurrency).',
+  RABBITMQ_PREFETCH: variable(positiveInt.max(1000).default(128), {
+    description: 'Hand-off messages a worker holds unacknowledged at once; it processes as many of them at once as WORKER_MAX_INFLIGHT_BYTES allows.',
+  }),
+  WORKER_MAX_INFLIGHT_BYTES: variable(positiveInt.default(33_554_432), {
+    description:
+      'Payload bytes of the hand-offs a worker processes at once (their parsed form and events take several times that); the others wait, unparsed. A larger payload is processed alone.',
   }),
   PUBLISH_CONFIRM_TIMEOUT_MS: variable(positiveInt.default(3000), {
     description: 'How long a publish waits for the broker confirm: the receiver then answers 503 (Meta retries), the worker retries later.',

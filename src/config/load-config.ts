@@ -14,6 +14,7 @@ export interface Config {
   rabbitmq: {
     url: string;
     prefetch: number;
+    maxInflightBytes: number;
     publishConfirmTimeoutMs: number;
     retryDelaysMs: number[];
     maxAttempts: number;
@@ -106,6 +107,7 @@ function toConfig(env: Env): Config {
     rabbitmq: {
       url: env.RABBITMQ_URL,
       prefetch: env.RABBITMQ_PREFETCH,
+      maxInflightBytes: env.WORKER_MAX_INFLIGHT_BYTES,
       publishConfirmTimeoutMs: env.PUBLISH_CONFIRM_TIMEOUT_MS,
       retryDelaysMs: env.RETRY_DELAYS_MS,
       maxAttempts: env.MAX_ATTEMPTS,

@@ -2,6 +2,7 @@ import { ConsumerStatus, type AsyncMessage, type Connection, type Consumer } fro
 import { handleError } from '../errors';
 import { decodeHandoff, QUEUES, workQueueOptions, type HandoffMessage, type WorkQueue } from '../messaging';
 import { runWithContext } from '../observability';
+import type { ByteBudget } from './byte-budget';
 import type { HandlerOutcome } from './outcome';
 import { settle, type SettleDeps } from './settle';
 
@@ -9,8 +10,10 @@ export type HandoffHandler = (handoff: HandoffMessage) => Promise<HandlerOutcome
 
 export interface HandoffConsumerDeps extends SettleDeps {
   rabbit: Connection;
-  /** Unacknowledged hand-offs held, and processed concurrently. */
+  /** Unacknowledged hand-offs held. */
   prefetch: number;
+  /** Payload bytes processed at once, shared by the worker's hand-off consumers. */
+  budget: ByteBudget;
 }
 
 /**
@@ -54,6 +57,10 @@ export class HandoffConsumer {
     } catch (err) {
       return this.deadLetterUnreadable(msg, err);
     }
+    return this.deps.budget.run(handoff.body.length, () => this.process(msg, handoff));
+  }
+
+  private process(msg: AsyncMessage, handoff: HandoffMessage): Promise<ConsumerStatus> {
     return runWithContext({ correlationId: handoff.correlationId, tenantId: handoff.tenantId }, async () => {
       const id = `${handoff.handoffId}:${msg.deliveryTag}`;
       this.inFlight.set(id, Date.parse(handoff.receivedAt) || Date.now());

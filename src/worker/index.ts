@@ -10,6 +10,7 @@ export {
   type Sender,
   type StatusInfo,
 } from './event';
+export { ByteBudget } from './byte-budget';
 export { HandoffConsumer, type HandoffHandler } from './handoff.consumer';
 export type { HandlerOutcome } from './outcome';
 export { processHandler, type ProcessDeps } from './process.handler';
