@@ -8,6 +8,7 @@
  *   BENCH_RECEIVERS=2        receiver instances, as the receiver Deployment's two pods (one Node process
  *                            runs its JavaScript on one core); the load is spread over them
  *   BENCH_PROFILE=1          CPU-profile the receiver and summarize where its time goes
+ *   BENCH_ENV_<NAME>=value   a setting for the service under test (BENCH_ENV_RABBITMQ_PREFETCH=64)
  *   BENCH_RESULTS_DIR, BENCH_UPDATE_README=0, BENCH_SMOKE=1 (tiny run for the test suite)
  *
  * Receiver and worker run as separate processes, as in production. See README.md, section Performance.
@@ -170,6 +171,11 @@ async function main(): Promise<void> {
     WHATSAPP_GRAPH_URL: graph.url,
     PORT: '0',
     WORKER_PORT: '0',
+    ...Object.fromEntries(
+      Object.entries(process.env)
+        .filter(([name]) => name.startsWith('BENCH_ENV_'))
+        .map(([name, value]) => [name.slice('BENCH_ENV_'.length), value]),
+    ),
   };
   const config = loadConfig(env);
   const mix = new PayloadMix(tenants, run);
