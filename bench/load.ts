@@ -15,6 +15,8 @@ export interface PhaseResult {
   targetRate: number | null;
   /** Driven with the worker paused: the receiver's own capacity, as when receivers and workers have their own nodes. */
   receiverAlone?: boolean;
+  /** POST due → event on the queue, in ms, for the events of this phase's webhooks (open loop, whole service). */
+  endToEnd?: { events: number; p50: number; p95: number };
   seconds: number;
   sent: number;
   ok: number;

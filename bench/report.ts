@@ -64,7 +64,8 @@ function ratio(value: number, ceiling: number): string {
 export function renderTable(r: BenchReport): string {
   const rows = r.phases.map((p) => {
     const bare = r.ceilings.bareExpress.find((b) => b.targetRate === p.targetRate);
-    return `| ${p.name} | ${p.throughput} | ${p.p50} | ${p.p95} | ${p.p99} | ${p.max} | ${p.errors} | ${bare ? `${bare.throughput}/s, p95 ${bare.p95} ms` : '-'} | ${bare ? ratio(p.throughput, bare.throughput) : '-'} |`;
+    const e2e = p.endToEnd ? `${p.endToEnd.p50} / ${p.endToEnd.p95}` : '-';
+    return `| ${p.name} | ${p.throughput} | ${p.p50} | ${p.p95} | ${p.p99} | ${p.max} | ${p.errors} | ${e2e} | ${bare ? `${bare.throughput}/s, p95 ${bare.p95} ms` : '-'} | ${bare ? ratio(p.throughput, bare.throughput) : '-'} |`;
   });
   const c = r.ceilings;
   return [
@@ -76,9 +77,11 @@ export function renderTable(r: BenchReport): string {
         ]
       : []),
     '',
-    '| Load | Acknowledged/s | p50 ms | p95 ms | p99 ms | max ms | Errors | Bare Express (ceiling) | Share of ceiling |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| Load | Acknowledged/s | p50 ms | p95 ms | p99 ms | max ms | Errors | End to end p50 / p95 ms | Bare Express (ceiling) | Share of ceiling |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
+    '',
+    'End to end: POST due → event on the queue. Open-loop phases run one after the other, lowest rate first: a phase the worker cannot keep up with leaves a backlog the next one inherits.',
     '',
     `- End to end (POST due → event on the queue) at ${r.endToEnd.rate}/s: p50 ${r.endToEnd.p50} ms, p95 ${r.endToEnd.p95} ms over ${r.endToEnd.events} events.`,
     `- Zero loss: ${r.loss.received} of ${r.loss.expected} expected events received (distinct eventIds), ${r.loss.duplicates} duplicate copies; the backlog drained ${r.loss.drainSeconds} s after the last phase.`,
