@@ -249,6 +249,11 @@ describe('receiver', () => {
 
     it('then a query string or another spelling of the path is served as POST /webhook', async () => {
       const before = await harness.depth(QUEUES.process);
+      const answered = async (): Promise<number> =>
+        (await api.metrics.httpDuration.get()).values
+          .filter((v) => v.metricName === 'http_request_duration_seconds_count' && v.labels.route === '/webhook' && String(v.labels.status) === '200')
+          .reduce((n, v) => n + v.value, 0);
+      const answeredBefore = await answered();
       for (const path of ['/webhook?source=meta', '/Webhook/']) {
         const body = payloadFor(tenantA.businessAccountId);
         const res = await request(api.handle.url)
@@ -265,11 +270,8 @@ describe('receiver', () => {
         expect(res.headers['x-ratelimit-limit']).toEqual(expect.any(String));
       }
       expect(await harness.depth(QUEUES.process)).toBe(before + 2);
-      const lines = harness.parsedLogs().filter((l) => l.message === 'request' && String(l.correlationId).startsWith('path-'));
-      expect(lines.map((l) => [l.route, l.status])).toEqual([
-        ['/webhook', 200],
-        ['/webhook', 200],
-      ]);
+      // Both counted as the webhook route (their request lines are at debug, below this harness's level).
+      expect(await answered()).toBe(answeredBefore + 2);
     });
   });
 
