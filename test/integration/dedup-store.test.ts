@@ -56,6 +56,40 @@ describe('dedup store', () => {
     expect(await store.seen('tenant-c', ['x1', 'x2'])).toEqual([true, true]);
   });
 
+  it('when marks wait for the next lookup, then they go to Redis ahead of it and the lookup sees them', async () => {
+    const waiting = new DedupStore(redis, { keyPrefix: prefix, namespace: 'ev', ttlSeconds: 600, markDelayMs: 60_000 });
+    const client = createRedis(REDIS_URL);
+    const monitor = await client.monitor();
+    const commands: string[] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (source !== 'lua' && args.some((arg) => arg.startsWith(`${prefix}ev:tenant-e:`))) commands.push(args[0]!.toLowerCase());
+    });
+    try {
+      const marked = waiting.mark('tenant-e', ['w1', 'w2']);
+      // Nothing is written while the marks wait (the delay is a minute)...
+      await new Promise((r) => setTimeout(r, 100));
+      expect(await store.seen('tenant-e', ['w1', 'w2'])).toEqual([false, false]);
+      // ...until this store looks something up: the marks are written first, then read back.
+      expect(await waiting.seen('tenant-e', ['w1', 'w2', 'w3'])).toEqual([true, true, false]);
+      await marked;
+      await eventually(() => commands.length >= 3, 5_000, 'the commands seen by MONITOR');
+      expect(commands).toEqual(['mget', expect.stringMatching(/^eval(sha)?$/), 'mget']);
+    } finally {
+      monitor.disconnect();
+      client.disconnect();
+    }
+  });
+
+  it('when marks wait and no lookup comes, then they are written once the delay is over', async () => {
+    const waiting = new DedupStore(redis, { keyPrefix: prefix, namespace: 'ev', ttlSeconds: 600, markDelayMs: 300 });
+    const started = performance.now();
+    const marked = waiting.mark('tenant-f', ['z1']);
+    expect(await store.seen('tenant-f', ['z1'])).toEqual([false]);
+    await marked;
+    expect(performance.now() - started).toBeGreaterThanOrEqual(290);
+    expect(await store.seen('tenant-f', ['z1'])).toEqual([true]);
+  });
+
   it('when Redis cannot be reached, then every caller of the tick gets a TransientError and nothing is marked', async () => {
     const down = createRedis('redis://127.0.0.1:1');
     const unreachable = new DedupStore(down, { keyPrefix: prefix, namespace: 'ev', ttlSeconds: 600 });
