@@ -1,4 +1,4 @@
-import type { DedupStore, StatusOrderStore } from '../cache';
+import type { DedupStore, StatusOrderStore, StatusTransition } from '../cache';
 import { AppError, PermanentError, TransientError } from '../errors';
 import type { StateManagerClient, StateMessage } from '../integrations';
 import type { EventPublisher, HandoffMessage, StateOutboxPublisher } from '../messaging';
@@ -9,7 +9,7 @@ import type { ArchiveStep } from './archive.handler';
 import { eventIdOf, type InboundEvent } from './event';
 import type { HandoffHandler } from './handoff.consumer';
 import type { HandlerOutcome } from './outcome';
-import { buildEvent, type BuildContext } from './normalize/event-builder';
+import { buildEvent, recordStatus, type BuildContext } from './normalize/event-builder';
 import type { MediaPort } from './processors';
 
 export interface ProcessDeps {
@@ -73,6 +73,15 @@ async function processUpdates(handoff: HandoffMessage, deps: ProcessDeps): Promi
   const only = handoff.only ? new Set(handoff.only) : undefined;
   const updates = distinct(listUpdates(entries)).filter((update) => !only || only.has(update.ref));
   const ids = updates.map((update) => eventIdOf(handoff.tenantId, update.kind, update.key));
+  // Status order is recorded beside the lookup, in the same round trip to Redis: recording a state
+  // again changes nothing, so it need not wait to learn which events are already published.
+  const statusRecords = new Map<string, Promise<StatusTransition>>();
+  for (const update of updates) {
+    if (update.kind !== 'status') continue;
+    const record = recordStatus(update, { tenantId: handoff.tenantId, statusOrder: deps.statusOrder });
+    record.catch(() => undefined); // awaited (and reported) where the event is built, if it is
+    statusRecords.set(update.ref, record);
+  }
   const published = await deps.eventDedup.seen(handoff.tenantId, ids);
 
   const ctx: BuildContext = {
@@ -84,6 +93,7 @@ async function processUpdates(handoff: HandoffMessage, deps: ProcessDeps): Promi
     raw: { bucket: deps.rawBucket, key: handoff.rawKey },
     media: deps.media,
     statusOrder: deps.statusOrder,
+    statusRecords,
   };
   const results = await Promise.allSettled(updates.map((update, i) => (published[i] ? Promise.resolve() : publishOne(update, ctx, deps))));
 

@@ -1,4 +1,4 @@
-import type { StatusOrderStore } from '../../cache';
+import type { StatusOrderStore, StatusTransition } from '../../cache';
 import { isoFromUnix, messageType, obj, str, type JsonObject, type Update } from '../../meta';
 import type { Tenant } from '../../tenants';
 import { eventIdOf, metaErrors, SCHEMA_VERSION, type Content, type InboundEvent } from '../event';
@@ -18,6 +18,19 @@ export interface BuildContext {
   raw: { bucket: string; key: string };
   media: MediaPort;
   statusOrder: StatusOrderStore;
+  /** Status-order records already under way, by update ref (see recordStatus). */
+  statusRecords?: ReadonlyMap<string, Promise<StatusTransition>>;
+}
+
+/**
+ * Records a status update's state for its message (invariant 6). Recording the same state again
+ * changes nothing, so the caller may start it before knowing whether the event is already published.
+ */
+export function recordStatus(update: Update, ctx: Pick<BuildContext, 'tenantId' | 'statusOrder'>): Promise<StatusTransition> {
+  const status = statusInfo(update.item);
+  const participant = status.recipient.participant ? `:${status.recipient.participant}` : '';
+  const messageKey = `${update.messageId ?? eventIdOf(ctx.tenantId, update.kind, update.key)}${participant}`;
+  return ctx.statusOrder.record(ctx.tenantId, messageKey, status.state);
 }
 
 /** One update → one event of the contract. Odd input gives nulls, never an exception. */
@@ -56,10 +69,8 @@ export async function buildEvent(update: Update, ctx: BuildContext): Promise<Inb
       break;
     }
     case 'status': {
-      const status = statusInfo(update.item);
-      const participant = status.recipient.participant ? `:${status.recipient.participant}` : '';
-      const transition = await ctx.statusOrder.record(ctx.tenantId, `${update.messageId ?? event.eventId}${participant}`, status.state);
-      event.status = { ...status, ...transition };
+      const transition = await (ctx.statusRecords?.get(update.ref) ?? recordStatus(update, ctx));
+      event.status = { ...statusInfo(update.item), ...transition };
       break;
     }
     case 'notification':
