@@ -95,7 +95,7 @@ async function processUpdates(handoff: HandoffMessage, deps: ProcessDeps): Promi
     statusOrder: deps.statusOrder,
     statusRecords,
   };
-  const results = await Promise.allSettled(updates.map((update, i) => (published[i] ? Promise.resolve() : publishOne(update, ctx, deps))));
+  const results = await Promise.allSettled(updates.map((update, i) => (published[i] ? Promise.resolve() : publishOne(update, ids[i]!, ctx, deps))));
 
   const failed = results.flatMap((result, i) => (result.status === 'rejected' ? [{ ref: updates[i]?.ref ?? '', error: result.reason as unknown }] : []));
   if (failed.length === 0) return { status: 'done' };
@@ -105,8 +105,8 @@ async function processUpdates(handoff: HandoffMessage, deps: ProcessDeps): Promi
   return { status: 'partial', failedRefs: failed.map((f) => f.ref), error: decisive(failed.map((f) => f.error)) };
 }
 
-async function publishOne(update: Update, ctx: BuildContext, deps: ProcessDeps): Promise<void> {
-  const event = await buildEvent(update, ctx);
+async function publishOne(update: Update, eventId: string, ctx: BuildContext, deps: ProcessDeps): Promise<void> {
+  const event = await buildEvent(update, ctx, eventId);
   if (deps.stateManager && event.kind === 'message') await withConversation(event, deps.stateManager.client, deps);
   await deps.events.publish(event);
   if (deps.stateManager && event.kind === 'message') await deps.stateManager.outbox.publish(stateMessageOf(event), { ...event, attempt: 1 });

@@ -34,11 +34,11 @@ export function recordStatus(update: Update, ctx: Pick<BuildContext, 'tenantId' 
 }
 
 /** One update → one event of the contract. Odd input gives nulls, never an exception. */
-export async function buildEvent(update: Update, ctx: BuildContext): Promise<InboundEvent> {
+export async function buildEvent(update: Update, ctx: BuildContext, eventId = eventIdOf(ctx.tenantId, update.kind, update.key)): Promise<InboundEvent> {
   const metadata = obj(update.value.metadata);
   const event: InboundEvent = {
     schemaVersion: SCHEMA_VERSION,
-    eventId: eventIdOf(ctx.tenantId, update.kind, update.key),
+    eventId,
     correlationId: ctx.correlationId,
     kind: update.kind,
     type: update.type,
