@@ -65,9 +65,8 @@ export const envSchema = z.object({
     description: 'RabbitMQ for the hand-off to the worker and the published events.',
     secret: true,
   }),
-  RABBITMQ_PREFETCH: variable(positiveInt.max(1000).default(256), {
-    description:
-      "Hand-off messages a worker holds unacknowledged at once; it processes as many of them at once as WORKER_MAX_INFLIGHT_BYTES allows. Each is held until its events are confirmed and its raw payload archived, so this is what lets a slow object store fall behind without holding back the next webhooks' events. Held payloads stay in memory as received: at most this many times BODY_LIMIT_BYTES (Meta's webhooks are a few KB).",
+  RABBITMQ_PREFETCH: variable(positiveInt.max(1000).default(128), {
+    description: 'Hand-off messages a worker holds unacknowledged at once; it processes as many of them at once as WORKER_MAX_INFLIGHT_BYTES allows.',
   }),
   WORKER_MAX_INFLIGHT_BYTES: variable(positiveInt.default(33_554_432), {
     description:
