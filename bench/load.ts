@@ -16,7 +16,12 @@ export interface PhaseResult {
   /** Driven with the worker paused: the receiver's own capacity, as when receivers and workers have their own nodes. */
   receiverAlone?: boolean;
   /** POST due → event on the queue, in ms, for the events of this phase's webhooks (open loop, whole service). */
-  endToEnd?: { events: number; p50: number; p95: number };
+  endToEnd?: {
+    events: number;
+    p50: number;
+    p95: number;
+    /** p95 of the webhooks sent in each second of the phase: a backlog shows as a rise. */ p95BySecond: number[];
+  };
   seconds: number;
   sent: number;
   ok: number;

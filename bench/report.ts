@@ -17,7 +17,7 @@ export interface BenchReport {
   receivers?: number;
   phases: PhaseResult[];
   ceilings: { bareExpress: PhaseResult[]; redisPublish: LoopResult; s3Put: LoopResult };
-  endToEnd: { rate: number; events: number; p50: number; p95: number };
+  endToEnd: { rate: number; events: number; p50: number; p95: number; p95BySecond?: number[] };
   loss: { expected: number; received: number; duplicates: number; drainSeconds: number };
   rssMb: { receiver: number; worker: number };
   /** CPU milliseconds each part used per acknowledged webhook, over the whole loaded run and its drain. */
@@ -83,7 +83,9 @@ export function renderTable(r: BenchReport): string {
     '',
     'End to end: POST due → event on the queue. Open-loop phases run one after the other, lowest rate first: a phase the worker cannot keep up with leaves a backlog the next one inherits.',
     '',
-    `- End to end (POST due → event on the queue) at ${r.endToEnd.rate}/s: p50 ${r.endToEnd.p50} ms, p95 ${r.endToEnd.p95} ms over ${r.endToEnd.events} events.`,
+    `- End to end (POST due → event on the queue) at ${r.endToEnd.rate}/s: p50 ${r.endToEnd.p50} ms, p95 ${r.endToEnd.p95} ms over ${r.endToEnd.events} events${
+      r.endToEnd.p95BySecond ? `; p95 of each second's webhooks: ${r.endToEnd.p95BySecond.join(', ')} ms` : ''
+    }.`,
     `- Zero loss: ${r.loss.received} of ${r.loss.expected} expected events received (distinct eventIds), ${r.loss.duplicates} duplicate copies; the backlog drained ${r.loss.drainSeconds} s after the last phase.`,
     `- Memory: receiver RSS at most ${r.rssMb.receiver} MB, worker ${r.rssMb.worker} MB.`,
     ...(r.cpu

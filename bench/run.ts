@@ -311,11 +311,26 @@ async function main(): Promise<void> {
   // End to end for each open-loop phase of the whole service: POST due → event on the queue.
   for (const phase of phases) {
     if (phase.targetRate === null || phase.receiverAlone) continue;
+    const bySecond: number[][] = [];
     const e2e = phase.samples
       .filter((s) => s.status === 200)
-      .flatMap((s) => (arrivalsByRequest.get(s.request.correlationId) ?? []).map((at) => at - sentAt.get(s.request.correlationId)!));
+      .flatMap((s) =>
+        (arrivalsByRequest.get(s.request.correlationId) ?? []).map((at) => {
+          const latency = at - sentAt.get(s.request.correlationId)!;
+          (bySecond[Math.floor(s.at / 1000)] ??= []).push(latency);
+          return latency;
+        }),
+      );
     e2e.sort((a, b) => a - b);
-    phase.endToEnd = { events: e2e.length, p50: round(percentile(e2e, 0.5)), p95: round(percentile(e2e, 0.95)) };
+    const p95BySecond = Array.from(bySecond, (second = []) =>
+      round(
+        percentile(
+          second.sort((a, b) => a - b),
+          0.95,
+        ),
+      ),
+    );
+    phase.endToEnd = { events: e2e.length, p50: round(percentile(e2e, 0.5)), p95: round(percentile(e2e, 0.95)), p95BySecond };
   }
   const e2ePhase = phases.find((p) => p.targetRate === E2E_TARGET_RATE && p.endToEnd) ?? phases[0]!;
   clearInterval(sampler);
