@@ -8,6 +8,7 @@
 #   scripts/stack.sh status             say what answers
 #   scripts/stack.sh stop|start|restart redis|rabbitmq|s3
 #                                       fault injection for tests (only services this script started)
+#   scripts/stack.sh pause|resume s3    the S3 server stops answering (SIGSTOP) but keeps its connections
 #   scripts/stack.sh vhost add|delete <name>
 #                                       a RabbitMQ virtual host for one test file (guest has all rights)
 #
@@ -181,6 +182,12 @@ service_cmd() { # action service
   esac
 }
 
+pause_cmd() { # SIGSTOP|SIGCONT service
+  [ "$2" = s3 ] || die "only s3 can be paused"
+  [ -f "$STACK_DIR/s3/server.pid" ] || die "the S3 server was not started by this script"
+  kill -s "$1" "$(cat "$STACK_DIR/s3/server.pid")"
+}
+
 vhost_cmd() { # add|delete name
   [ -n "${2:-}" ] || die "usage: stack.sh vhost add|delete <name>"
   case "$1" in
@@ -196,6 +203,8 @@ case "${1:-up}" in
   status) cmd_status ;;
   stop | start) service_cmd "$1" "${2:-}" ;;
   restart) service_cmd stop "${2:-}"; service_cmd start "${2:-}" ;;
+  pause) pause_cmd STOP "${2:-}" ;;
+  resume) pause_cmd CONT "${2:-}" ;;
   vhost) vhost_cmd "${2:-}" "${3:-}" ;;
-  *) die "usage: stack.sh up|down|status|stop <svc>|start <svc>|restart <svc>|vhost add|delete <name>" ;;
+  *) die "usage: stack.sh up|down|status|stop <svc>|start <svc>|restart <svc>|pause s3|resume s3|vhost add|delete <name>" ;;
 esac

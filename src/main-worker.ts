@@ -70,13 +70,17 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
     events,
     media,
     rawBucket: config.s3.rawBucket,
-    archive: inlineArchive(rawStore, retries, metrics, logger),
+    archive: inlineArchive(rawStore, retries, metrics, logger, { maxInFlight: config.rabbitmq.maxInlineArchives }),
     stateManager,
     logger,
     metrics,
   });
   const consumers: Array<{ start(): void; close(): Promise<void> }> = [
-    new HandoffConsumer(QUEUES.archive, archiveHandler(rawStore, metrics), consumerDeps),
+    // Its backlog is what the store could not take: no more PUTs at once than beside the events.
+    new HandoffConsumer(QUEUES.archive, archiveHandler(rawStore, metrics), {
+      ...consumerDeps,
+      prefetch: Math.min(config.rabbitmq.prefetch, config.rabbitmq.maxInlineArchives),
+    }),
     new HandoffConsumer(QUEUES.process, process, consumerDeps),
   ];
   if (stateManager) {

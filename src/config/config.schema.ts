@@ -72,6 +72,10 @@ export const envSchema = z.object({
     description:
       'Payload bytes of the hand-offs a worker processes at once (their parsed form and events take several times that); the others wait, unparsed. A larger payload is processed alone.',
   }),
+  WORKER_MAX_INLINE_ARCHIVES: variable(positiveInt.default(64), {
+    description:
+      "Raw-payload PUTs a worker has under way beside events at most. Past it (the object store is slower than the traffic), a hand-off's raw payload goes to the archive queue and is written from there, so the backlog waits in the broker and events are not held up. The archive queue's consumer also holds at most this many.",
+  }),
   PUBLISH_CONFIRM_TIMEOUT_MS: variable(positiveInt.default(3000), {
     description: 'How long a publish waits for the broker confirm: the receiver then answers 503 (Meta retries), the worker retries later.',
   }),

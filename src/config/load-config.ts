@@ -15,6 +15,7 @@ export interface Config {
     url: string;
     prefetch: number;
     maxInflightBytes: number;
+    maxInlineArchives: number;
     publishConfirmTimeoutMs: number;
     retryDelaysMs: number[];
     maxAttempts: number;
@@ -108,6 +109,7 @@ function toConfig(env: Env): Config {
       url: env.RABBITMQ_URL,
       prefetch: env.RABBITMQ_PREFETCH,
       maxInflightBytes: env.WORKER_MAX_INFLIGHT_BYTES,
+      maxInlineArchives: env.WORKER_MAX_INLINE_ARCHIVES,
       publishConfirmTimeoutMs: env.PUBLISH_CONFIRM_TIMEOUT_MS,
       retryDelaysMs: env.RETRY_DELAYS_MS,
       maxAttempts: env.MAX_ATTEMPTS,

@@ -133,8 +133,8 @@ export class Metrics {
   });
   readonly rawArchiveDeferred = new Counter({
     name: 'raw_archive_deferred_total',
-    help: 'Raw payloads the worker could not write beside their events (object store failing), handed to the archive queue instead, by tenant',
-    labelNames: ['tenant'] as const,
+    help: 'Raw payloads the worker did not write beside their events, handed to the archive queue instead, by tenant and reason (store_failed: the PUT failed; store_busy: too many PUTs already under way)',
+    labelNames: ['tenant', 'reason'] as const,
     registers: [this.registry],
   });
   readonly minioUploadDuration = new Histogram({

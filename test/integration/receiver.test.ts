@@ -360,8 +360,46 @@ describe('receiver', () => {
       expect(key).toMatch(new RegExp(`^${tenantA.id}/`));
       // The PUT failed beside the events, so the hand-off went to the archive queue, whose consumer wrote it.
       const deferred = await worker.metrics.rawArchiveDeferred.get();
-      expect(deferred.values.find((v) => v.labels.tenant === tenantA.id)?.value).toBeGreaterThanOrEqual(1);
+      expect(deferred.values.find((v) => v.labels.tenant === tenantA.id && v.labels.reason === 'store_failed')?.value).toBeGreaterThanOrEqual(1);
       await worker.handle.stop();
+      await events.close(); // a reader left open would share the queue's deliveries with the next test's
+    });
+  });
+
+  describe('when the object store is slower than the traffic', () => {
+    it('then past WORKER_MAX_INLINE_ARCHIVES PUTs under way the archives go to the archive queue, events are not held, and every archive is written once the store answers', async () => {
+      const worker = await harness.start('worker', { WORKER_MAX_INLINE_ARCHIVES: '2' });
+      const events = harness.reader(QUEUES.messages);
+      const wamids = Array.from({ length: 6 }, (_, i) => `wamid.s3-slow-${i}-${harness.id}`);
+      // The S3 server stops answering but keeps its connections: PUTs hang instead of failing.
+      await stack('pause', 's3');
+      try {
+        for (const wamid of wamids) {
+          expect((await harness.post(api, payloadFor(tenantA.businessAccountId, wamid), tenantA.appSecret)).status).toBe(200);
+        }
+        await eventually(() => wamids.every((wamid) => events.bodies().some((e) => e.messageId === wamid)), 10_000, 'every event while the store hangs');
+        const deferred = await worker.metrics.rawArchiveDeferred.get();
+        const busy = deferred.values.find((v) => v.labels.tenant === tenantA.id && v.labels.reason === 'store_busy')?.value ?? 0;
+        // Two PUTs hang beside their events; the other four did not wait for one.
+        expect(busy).toBeGreaterThanOrEqual(4);
+      } finally {
+        await stack('resume', 's3');
+      }
+      await eventually(
+        async () => {
+          const found: string[] = [];
+          for await (const o of harness.objects().list(harness.rawBucket, `${tenantA.id}/`)) {
+            const stored = await harness.objects().get(harness.rawBucket, o.key);
+            const wamid = wamids.find((w) => stored?.body.toString().includes(w));
+            if (wamid) found.push(wamid);
+          }
+          return wamids.every((wamid) => found.includes(wamid));
+        },
+        30_000,
+        'every raw archive once the store answers',
+      );
+      await worker.handle.stop();
+      await events.close();
     });
   });
 });
