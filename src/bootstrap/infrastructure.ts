@@ -126,7 +126,7 @@ export async function createInfrastructure(config: Config, logger: Logger, metri
         for (const breaker of breakers) breaker.shutdown();
         await handoffPublisher.close().catch(() => undefined);
         await rabbit.close().catch(() => undefined);
-        for (const store of dedupStores) store.flush();
+        await Promise.all(dedupStores.map((store) => store.flush()));
         await closeRedis(redis);
         s3.destroy();
       })()),

@@ -50,7 +50,7 @@ export class DedupStore {
   async seen(scope: string, keys: readonly string[]): Promise<boolean[]> {
     if (keys.length === 0) return [];
     // Marks still waiting ride in front of the lookup (one auto-pipelined write); Redis runs them first.
-    this.flush();
+    void this.flush();
     const values = await redisCall('dedup read', () => this.redis.mget(keys.map((key) => this.redisKey(scope, key))));
     return values.map((value) => value !== null);
   }
@@ -68,23 +68,26 @@ export class DedupStore {
         const batch: NonNullable<DedupStore['batch']> = { keys: [], waiters: [] };
         this.batch = batch;
         const delay = this.options.markDelayMs ?? 0;
-        if (delay > 0) batch.timer = setTimeout(() => this.flush(), delay);
-        else process.nextTick(() => this.flush());
+        if (delay > 0) batch.timer = setTimeout(() => void this.flush(), delay);
+        else process.nextTick(() => void this.flush());
       }
       for (const key of keys) this.batch.keys.push(this.redisKey(scope, key));
       this.batch.waiters.push({ resolve, reject });
       // Redis runs a script to its end before anything else: keep each one short.
-      if (this.batch.keys.length >= MAX_KEYS_PER_COMMAND) this.flush();
+      if (this.batch.keys.length >= MAX_KEYS_PER_COMMAND) void this.flush();
     });
   }
 
-  /** Writes the marks waiting now (also before the Redis client is closed). */
-  flush(): void {
+  /**
+   * Writes the marks waiting now; settles (never rejects) once Redis answered, so shutdown can wait
+   * for it before closing the client (QUIT is not auto-pipelined and would overtake the marks).
+   */
+  flush(): Promise<void> {
     const batch = this.batch;
     this.batch = undefined;
-    if (!batch) return;
+    if (!batch) return Promise.resolve();
     clearTimeout(batch.timer);
-    redisCall('dedup write', () => this.redis.wwsMark(batch.keys.length, ...batch.keys, this.options.ttlSeconds)).then(
+    return redisCall('dedup write', () => this.redis.wwsMark(batch.keys.length, ...batch.keys, this.options.ttlSeconds)).then(
       () => batch.waiters.forEach((waiter) => waiter.resolve()),
       (err: unknown) => batch.waiters.forEach((waiter) => waiter.reject(err)),
     );
