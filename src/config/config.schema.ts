@@ -164,7 +164,8 @@ export const envSchema = z.object({
     description: 'How long a received update is remembered for dedup (about 90 bytes of Redis per update).',
   }),
   STATUS_TTL_SECONDS: variable(positiveInt.default(604_800), {
-    description: "How long a message's last status is kept to keep statuses in order (about 100 bytes of Redis per outbound message).",
+    description:
+      "How long a message's last status is kept to keep statuses in order (about 100 bytes of Redis per outbound message); at least DEDUP_TTL_SECONDS.",
   }),
   ADMIN_TOKEN: variable(z.string().min(32, 'must be at least 32 characters').optional(), {
     description: 'Bearer token for /admin/* (cache invalidation, replay); unset: the admin routes do not exist.',

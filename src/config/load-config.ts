@@ -79,8 +79,16 @@ export function loadConfig(source: NodeJS.ProcessEnv = readProcessEnv()): Config
       const shown = given === undefined ? 'it is not set' : secret.has(name) ? 'the value given is invalid' : `got "${given}"`;
       problems.push(`${name}: ${issue.message} (${shown})`);
     }
-  } else if (!result.data.TENANTS_FILE && !result.data.TENANT_SERVICE_URL) {
-    problems.push('TENANTS_FILE: set it to a tenants JSON file, or set TENANT_SERVICE_URL to use the Tenant Service (neither is set)');
+  } else {
+    if (!result.data.TENANTS_FILE && !result.data.TENANT_SERVICE_URL) {
+      problems.push('TENANTS_FILE: set it to a tenants JSON file, or set TENANT_SERVICE_URL to use the Tenant Service (neither is set)');
+    }
+    // A redelivered status is recorded again while its event mark lives: its message's state must live as long.
+    if (result.data.STATUS_TTL_SECONDS < result.data.DEDUP_TTL_SECONDS) {
+      problems.push(
+        `STATUS_TTL_SECONDS: must be at least DEDUP_TTL_SECONDS (${result.data.DEDUP_TTL_SECONDS}), or a late redelivery could bring back an old status (got "${result.data.STATUS_TTL_SECONDS}")`,
+      );
+    }
   }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return toConfig(result.data);

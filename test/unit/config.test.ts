@@ -52,6 +52,13 @@ describe('configuration', () => {
     expect(loadConfig({ ...minimal, TENANTS_FILE: undefined, TENANT_SERVICE_URL: 'http://tenants:8080/' }).tenants.serviceUrl).toBe('http://tenants:8080');
   });
 
+  it('when statuses would be forgotten before the dedup marks, then start-up says STATUS_TTL_SECONDS must be at least DEDUP_TTL_SECONDS', () => {
+    const problems = problemsOf({ ...minimal, DEDUP_TTL_SECONDS: '86400', STATUS_TTL_SECONDS: '3600' });
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^STATUS_TTL_SECONDS: must be at least DEDUP_TTL_SECONDS \(86400\)/);
+    expect(loadConfig({ ...minimal, DEDUP_TTL_SECONDS: '3600', STATUS_TTL_SECONDS: '3600' }).statusTtlSeconds).toBe(3600);
+  });
+
   it('when the schema changes, then .env.example and docs/configuration.md must be regenerated (npm run docs:config)', () => {
     const root = join(__dirname, '../..');
     expect(readFileSync(join(root, '.env.example'), 'utf8')).toBe(renderEnvExample());
