@@ -102,7 +102,16 @@ describe('observability', () => {
   });
 
   it('when traffic has passed, then /metrics exposes every named metric with counts that match what was sent', async () => {
-    const res = await request(service.handle.url).get('/metrics');
+    // A hand-off is acked once its event marks are written, which may be a few ms after its events arrived.
+    const acked = 'worker_handoff_outcome_total{queue="whatsapp.webhooks.process",outcome="ack"}';
+    const res = await eventually(
+      async () => {
+        const scraped = await request(service.handle.url).get('/metrics');
+        return (parseMetrics(scraped.text).get(acked) ?? 0) >= 9 && scraped;
+      },
+      10_000,
+      'the nine hand-offs acked',
+    );
     expect(res.status).toBe(200);
     expect(res.headers['content-type']).toMatch(/^text\/plain/);
     for (const name of [
@@ -150,7 +159,7 @@ describe('observability', () => {
     // Lookups after the first per account are answered by this process's memory or by Redis.
     expect((get('cache_hit_total{cache="tenant"}') ?? 0) + (get('cache_hit_total{cache="tenant_memory"}') ?? 0)).toBeGreaterThanOrEqual(8);
     expect(get('cache_miss_total{cache="tenant_memory"}')).toBeGreaterThanOrEqual(2);
-    expect(get('worker_handoff_outcome_total{queue="whatsapp.webhooks.process",outcome="ack"}')).toBe(9);
+    expect(get(acked)).toBe(9);
     expect(get('worker_lag_seconds{queue="whatsapp.webhooks.process"}')).toBe(0);
   });
 
