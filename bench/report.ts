@@ -18,7 +18,14 @@ export interface BenchReport {
   phases: PhaseResult[];
   ceilings: { bareExpress: PhaseResult[]; redisPublish: LoopResult; s3Put: LoopResult };
   endToEnd: { rate: number; events: number; p50: number; p95: number; p95BySecond?: number[] };
-  loss: { expected: number; received: number; duplicates: number; drainSeconds: number };
+  loss: {
+    expected: number;
+    received: number;
+    duplicates: number;
+    drainSeconds: number;
+    /** Raw payloads in the object store (worker's count) for the acknowledged webhooks. */
+    archives?: { expected: number; written: number; drainSeconds: number };
+  };
   rssMb: { receiver: number; worker: number };
   /** CPU milliseconds each part used per acknowledged webhook, over the whole loaded run and its drain. */
   cpu?: { webhooks: number; events: number; msPerWebhook: Record<string, number> };
@@ -48,8 +55,10 @@ export function targets(r: BenchReport): Array<{ target: string; measured: strin
     { target: `end to end p95 ≤ 500 ms at ${r.endToEnd.rate}/s`, measured: `${r.endToEnd.p95} ms`, met: r.endToEnd.p95 <= 500 && r.endToEnd.events > 0 },
     {
       target: 'zero loss',
-      measured: `${r.loss.received} of ${r.loss.expected} events, ${copies(r.loss.duplicates)}`,
-      met: r.loss.received === r.loss.expected,
+      measured: `${r.loss.received} of ${r.loss.expected} events, ${copies(r.loss.duplicates)}${
+        r.loss.archives ? `; ${r.loss.archives.written} of ${r.loss.archives.expected} raw archives` : ''
+      }`,
+      met: r.loss.received === r.loss.expected && (!r.loss.archives || r.loss.archives.written >= r.loss.archives.expected),
     },
     { target: 'receiver RSS ≤ 256 MB', measured: `${r.rssMb.receiver} MB`, met: r.rssMb.receiver <= 256 },
   ];
@@ -88,7 +97,11 @@ export function renderTable(r: BenchReport): string {
     `- End to end (POST due → event on the queue) at ${r.endToEnd.rate}/s: p50 ${r.endToEnd.p50} ms, p95 ${r.endToEnd.p95} ms over ${r.endToEnd.events} events${
       r.endToEnd.p95BySecond ? `; p95 of each second's webhooks: ${r.endToEnd.p95BySecond.join(', ')} ms` : ''
     }.`,
-    `- Zero loss: ${r.loss.received} of ${r.loss.expected} expected events received (distinct eventIds), ${copies(r.loss.duplicates)} (published again: at least once); the backlog drained ${r.loss.drainSeconds} s after the last phase.`,
+    `- Zero loss: ${r.loss.received} of ${r.loss.expected} expected events received (distinct eventIds), ${copies(r.loss.duplicates)} (published again: at least once); the backlog drained ${r.loss.drainSeconds} s after the last phase.${
+      r.loss.archives
+        ? ` Raw archives written (the worker's count): ${r.loss.archives.written} of ${r.loss.archives.expected} acknowledged webhooks, ${r.loss.archives.drainSeconds} s after the last phase.`
+        : ''
+    }`,
     `- Memory: receiver RSS at most ${r.rssMb.receiver} MB, worker ${r.rssMb.worker} MB.`,
     ...(r.cpu
       ? [

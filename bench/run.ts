@@ -303,6 +303,15 @@ async function main(): Promise<void> {
   const drainStart = performance.now();
   while (arrivals.size < expected && performance.now() - drainStart < DRAIN_TIMEOUT_MS) await new Promise((r) => setTimeout(r, 250));
   const drainSeconds = Math.round((performance.now() - drainStart) / 100) / 10;
+  // Every acknowledged webhook's raw payload must be in the object store too (written beside its
+  // events, or later from the archive queue when the store was behind): counted by the worker.
+  log(`waiting for every raw archive (${acknowledged} expected)`);
+  let archived = await rawArchived(worker.url);
+  while (archived < acknowledged && performance.now() - drainStart < DRAIN_TIMEOUT_MS) {
+    await new Promise((r) => setTimeout(r, 250));
+    archived = await rawArchived(worker.url);
+  }
+  const archiveDrainSeconds = Math.round((performance.now() - drainStart) / 100) / 10;
   const cpuAfter = cpuNow();
   const cpuMsPerWebhook = Object.fromEntries(
     Object.keys(parts).map((name) => [name, Math.round(((cpuAfter[name]! - cpuBefore[name]!) * 100_000) / Math.max(1, acknowledged)) / 100]),
@@ -370,7 +379,13 @@ async function main(): Promise<void> {
     phases: phases.map(strip),
     ceilings: { bareExpress: bareResults, redisPublish, s3Put },
     endToEnd: { rate: e2ePhase.targetRate ?? 0, ...(e2ePhase.endToEnd ?? { events: 0, p50: 0, p95: 0 }) },
-    loss: { expected, received: arrivals.size, duplicates: eventCopies - arrivals.size, drainSeconds },
+    loss: {
+      expected,
+      received: arrivals.size,
+      duplicates: eventCopies - arrivals.size,
+      drainSeconds,
+      archives: { expected: acknowledged, written: archived, drainSeconds: archiveDrainSeconds },
+    },
     rssMb: rss,
     cpu: { webhooks: acknowledged, events: arrivals.size, msPerWebhook: cpuMsPerWebhook },
     profile: PROFILE
@@ -389,7 +404,17 @@ async function main(): Promise<void> {
     log('README performance section updated');
   }
   log(`results in ${join(dir, 'results.json')}`);
-  process.exitCode = report.loss.received === report.loss.expected ? 0 : 1;
+  process.exitCode = report.loss.received === report.loss.expected && archived >= acknowledged ? 0 : 1;
+}
+
+/** Raw payloads the worker wrote to the object store (its `raw_payloads_archived_total`, every tenant). */
+async function rawArchived(workerUrl: string): Promise<number> {
+  const res = await fetch(`${workerUrl}/metrics`);
+  let total = 0;
+  for (const line of (await res.text()).split('\n')) {
+    if (line.startsWith('raw_payloads_archived_total{')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+  }
+  return total;
 }
 
 function strip<T extends PhaseResult>(result: T): T {
