@@ -7,7 +7,17 @@ import { GraphApiClient, StateManagerClient, TenantThrottle } from './integratio
 import { ConfirmedPublisher, EventPublisher, HandoffPublisher, QUEUES, StateOutboxPublisher } from './messaging';
 import type { Readiness } from './observability';
 import { applyRetention, createS3, MediaStore } from './storage';
-import { AccessTokens, archiveHandler, ByteBudget, HandoffConsumer, inlineArchive, MediaService, processHandler, StateOutboxConsumer } from './worker';
+import {
+  AccessTokens,
+  archiveHandler,
+  ByteBudget,
+  HandoffConsumer,
+  inlineArchive,
+  MediaService,
+  processHandler,
+  StateOutboxConsumer,
+  WorkerPace,
+} from './worker';
 
 /** State Manager calls a worker makes at once from the tracking outbox. */
 const STATE_OUTBOX_PREFETCH = 32;
@@ -63,6 +73,7 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
     budget: new ByteBudget(config.rabbitmq.maxInflightBytes),
     ...policy,
   };
+  const pace = new WorkerPace(config.rabbitmq.archiveDeferAfterMs);
   const process = processHandler({
     tenants: infra.tenants,
     eventDedup: infra.dedupStore('ev'),
@@ -70,14 +81,14 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
     events,
     media,
     rawBucket: config.s3.rawBucket,
-    archive: inlineArchive(rawStore, retries, metrics, logger, { maxInFlight: config.rabbitmq.maxInlineArchives }),
+    archive: inlineArchive(rawStore, retries, metrics, logger, { maxInFlight: config.rabbitmq.maxInlineArchives, pace }),
     stateManager,
     logger,
     metrics,
   });
   const consumers: Array<{ start(): void; close(): Promise<void> }> = [
     // Its backlog is what the store could not take: no more PUTs at once than beside the events.
-    new HandoffConsumer(QUEUES.archive, archiveHandler(rawStore, metrics), {
+    new HandoffConsumer(QUEUES.archive, archiveHandler(rawStore, metrics, pace), {
       ...consumerDeps,
       prefetch: Math.min(config.rabbitmq.prefetch, config.rabbitmq.maxInlineArchives),
     }),

@@ -76,6 +76,10 @@ export const envSchema = z.object({
     description:
       "Raw-payload PUTs a worker has under way beside events at most. Past it (the object store is slower than the traffic), a hand-off's raw payload goes to the archive queue and is written from there, so the backlog waits in the broker and events are not held up. The archive queue's consumer also holds at most this many.",
   }),
+  WORKER_ARCHIVE_DEFER_AFTER_MS: variable(positiveInt.default(250), {
+    description:
+      "A webhook that reaches the worker this long after the receiver accepted it means the worker is behind: its raw payload goes to the archive queue, whose consumer holds back (up to 10 s a payload) until a second has passed without a late hand-off, so the object store's work does not slow the events down. Compares the receiver's and the worker's clocks.",
+  }),
   PUBLISH_CONFIRM_TIMEOUT_MS: variable(positiveInt.default(3000), {
     description: 'How long a publish waits for the broker confirm: the receiver then answers 503 (Meta retries), the worker retries later.',
   }),

@@ -16,6 +16,7 @@ export interface Config {
     prefetch: number;
     maxInflightBytes: number;
     maxInlineArchives: number;
+    archiveDeferAfterMs: number;
     publishConfirmTimeoutMs: number;
     retryDelaysMs: number[];
     maxAttempts: number;
@@ -118,6 +119,7 @@ function toConfig(env: Env): Config {
       prefetch: env.RABBITMQ_PREFETCH,
       maxInflightBytes: env.WORKER_MAX_INFLIGHT_BYTES,
       maxInlineArchives: env.WORKER_MAX_INLINE_ARCHIVES,
+      archiveDeferAfterMs: env.WORKER_ARCHIVE_DEFER_AFTER_MS,
       publishConfirmTimeoutMs: env.PUBLISH_CONFIRM_TIMEOUT_MS,
       retryDelaysMs: env.RETRY_DELAYS_MS,
       maxAttempts: env.MAX_ATTEMPTS,

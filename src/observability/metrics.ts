@@ -133,7 +133,7 @@ export class Metrics {
   });
   readonly rawArchiveDeferred = new Counter({
     name: 'raw_archive_deferred_total',
-    help: 'Raw payloads the worker did not write beside their events, handed to the archive queue instead, by tenant and reason (store_failed: the PUT failed; store_busy: too many PUTs already under way)',
+    help: 'Raw payloads the worker did not write beside their events, handed to the archive queue instead, by tenant and reason (store_failed: the PUT failed; store_busy: too many PUTs already under way; worker_behind: the hand-off reached the worker late, so its archive waits for the events)',
     labelNames: ['tenant', 'reason'] as const,
     registers: [this.registry],
   });

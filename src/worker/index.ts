@@ -11,6 +11,7 @@ export {
   type StatusInfo,
 } from './event';
 export { ByteBudget } from './byte-budget';
+export { WorkerPace } from './pace';
 export { HandoffConsumer, type HandoffHandler } from './handoff.consumer';
 export type { HandlerOutcome } from './outcome';
 export { processHandler, type ProcessDeps } from './process.handler';

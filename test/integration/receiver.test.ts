@@ -324,7 +324,8 @@ describe('receiver', () => {
 
   describe('when the object store is down', () => {
     it('then the webhook is still acknowledged fast, its events are published, and its archive appears once the store is back', async () => {
-      const worker = await harness.start('worker');
+      // Hand-offs count as late only after a minute here: this case is about the store failing.
+      const worker = await harness.start('worker', { WORKER_ARCHIVE_DEFER_AFTER_MS: '60000' });
       const events = harness.reader(QUEUES.messages);
       const wamid = `wamid.s3-outage-${harness.id}`;
       await stack('stop', 's3');
@@ -369,7 +370,7 @@ describe('receiver', () => {
   describe('when the object store is slower than the traffic', () => {
     it('then past WORKER_MAX_INLINE_ARCHIVES PUTs under way the archives go to the archive queue, events are not held, and every archive is written once the store answers', async () => {
       // Three hand-offs at once: without the cap, three hung PUTs would hold them and the other events would wait.
-      const worker = await harness.start('worker', { WORKER_MAX_INLINE_ARCHIVES: '2', RABBITMQ_PREFETCH: '3' });
+      const worker = await harness.start('worker', { WORKER_MAX_INLINE_ARCHIVES: '2', RABBITMQ_PREFETCH: '3', WORKER_ARCHIVE_DEFER_AFTER_MS: '60000' });
       const events = harness.reader(QUEUES.messages);
       const wamids = Array.from({ length: 6 }, (_, i) => `wamid.s3-slow-${i}-${harness.id}`);
       // The S3 server stops answering but keeps its connections: PUTs hang instead of failing.
@@ -398,6 +399,38 @@ describe('receiver', () => {
         },
         30_000,
         'every raw archive once the store answers',
+      );
+      await worker.handle.stop();
+      await events.close();
+    });
+  });
+
+  describe('when hand-offs reach the worker late (it is behind)', () => {
+    it('then their events are published at once and their archives wait in the archive queue until the worker has caught up', async () => {
+      const wamids = Array.from({ length: 3 }, (_, i) => `wamid.late-${i}-${harness.id}`);
+      // No worker yet: the hand-offs wait in the broker, as when workers are short of CPU.
+      for (const wamid of wamids) {
+        expect((await harness.post(api, payloadFor(tenantA.businessAccountId, wamid), tenantA.appSecret)).status).toBe(200);
+      }
+      await new Promise((r) => setTimeout(r, 600));
+      const worker = await harness.start('worker', { WORKER_ARCHIVE_DEFER_AFTER_MS: '300' });
+      const events = harness.reader(QUEUES.messages);
+      await eventually(() => wamids.every((wamid) => events.bodies().some((e) => e.messageId === wamid)), 10_000, "the late webhooks' events");
+      const behind = async (): Promise<number> =>
+        (await worker.metrics.rawArchiveDeferred.get()).values.find((v) => v.labels.tenant === tenantA.id && v.labels.reason === 'worker_behind')?.value ?? 0;
+      await eventually(async () => (await behind()) >= 3, 5_000, 'three raw payloads handed to the archive queue as late');
+      await eventually(
+        async () => {
+          const found: string[] = [];
+          for await (const o of harness.objects().list(harness.rawBucket, `${tenantA.id}/`)) {
+            const stored = await harness.objects().get(harness.rawBucket, o.key);
+            const wamid = wamids.find((w) => stored?.body.toString().includes(w));
+            if (wamid) found.push(wamid);
+          }
+          return wamids.every((wamid) => found.includes(wamid));
+        },
+        30_000,
+        'every late webhook archived once the worker caught up',
       );
       await worker.handle.stop();
       await events.close();
