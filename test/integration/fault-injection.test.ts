@@ -130,7 +130,8 @@ describe('fault injection', () => {
     faults.push(`worker killed at ${acknowledged.size} (${stamp()})`);
     atFault.push(during());
     worker = startWorker();
-    await worker.started();
+    // Starting while 20 clients send and the stack recovers can take long on a busy CI machine.
+    await worker.started(90_000);
 
     await eventually(() => acknowledged.size === TOTAL, 120_000, `every webhook acknowledged (have ${acknowledged.size})`);
     sending = false;
