@@ -47,6 +47,16 @@ describe('receiver', () => {
   });
   afterAll(async () => harness.close());
 
+  /** Whether tenant A's raw bucket holds a payload for each of `wamids`. */
+  const archivedAll = async (wamids: readonly string[]): Promise<boolean> => {
+    const found = new Set<string>();
+    for await (const o of harness.objects().list(harness.rawBucket, `${tenantA.id}/`)) {
+      const stored = (await harness.objects().get(harness.rawBucket, o.key))?.body.toString() ?? '';
+      for (const wamid of wamids) if (stored.includes(wamid)) found.add(wamid);
+    }
+    return wamids.every((wamid) => found.has(wamid));
+  };
+
   describe('when every published fixture is posted, signed with its tenant secret', () => {
     const fixtures = webhookFixtures().filter((f) => (f.json.entry?.length ?? 0) > 0);
     const responses: Array<{ name: string; correlationId: string; tenantId: string }> = [];
@@ -387,19 +397,7 @@ describe('receiver', () => {
       } finally {
         await stack('resume', 's3');
       }
-      await eventually(
-        async () => {
-          const found: string[] = [];
-          for await (const o of harness.objects().list(harness.rawBucket, `${tenantA.id}/`)) {
-            const stored = await harness.objects().get(harness.rawBucket, o.key);
-            const wamid = wamids.find((w) => stored?.body.toString().includes(w));
-            if (wamid) found.push(wamid);
-          }
-          return wamids.every((wamid) => found.includes(wamid));
-        },
-        30_000,
-        'every raw archive once the store answers',
-      );
+      await eventually(() => archivedAll(wamids), 30_000, 'every raw archive once the store answers');
       await worker.handle.stop();
       await events.close();
     });
@@ -419,19 +417,7 @@ describe('receiver', () => {
       const behind = async (): Promise<number> =>
         (await worker.metrics.rawArchiveDeferred.get()).values.find((v) => v.labels.tenant === tenantA.id && v.labels.reason === 'worker_behind')?.value ?? 0;
       await eventually(async () => (await behind()) >= 3, 5_000, 'three raw payloads handed to the archive queue as late');
-      await eventually(
-        async () => {
-          const found: string[] = [];
-          for await (const o of harness.objects().list(harness.rawBucket, `${tenantA.id}/`)) {
-            const stored = await harness.objects().get(harness.rawBucket, o.key);
-            const wamid = wamids.find((w) => stored?.body.toString().includes(w));
-            if (wamid) found.push(wamid);
-          }
-          return wamids.every((wamid) => found.includes(wamid));
-        },
-        30_000,
-        'every late webhook archived once the worker caught up',
-      );
+      await eventually(() => archivedAll(wamids), 30_000, 'every late webhook archived once the worker caught up');
       await worker.handle.stop();
       await events.close();
     });
