@@ -76,12 +76,12 @@ export function inlineArchive(
  * behind, worker behind). Writes the raw payload, byte for byte, at the key the receiver chose; while
  * the object store is down this fails as TransientError and is retried until it works.
  */
-export function archiveHandler(rawStore: RawPayloadStore, metrics: Metrics, pace?: WorkerPace): HandoffHandler {
+export function archiveHandler(rawStore: RawPayloadStore, metrics: Metrics, pace: WorkerPace): HandoffHandler {
   return async (handoff) => {
     // Events first: while the worker is behind, the archive waits (it is safe in this queue), but
     // never more than a few seconds per payload, so a long overload still lets archives through.
     const until = Date.now() + ARCHIVE_YIELD_MAX_MS;
-    while (pace?.behind() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 100));
+    while (pace.behind() && Date.now() < until) await new Promise((resolve) => setTimeout(resolve, 100));
     await rawStore.archive(handoff);
     metrics.rawArchived.inc({ tenant: handoff.tenantId });
     return { status: 'done' };
