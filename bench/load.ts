@@ -22,6 +22,8 @@ export interface PhaseResult {
     p95: number;
     /** p95 of the webhooks sent in each second of the phase: a backlog shows as a rise. */ p95BySecond: number[];
   };
+  /** Seconds after the phase's last request until all its events, then all its raw archives, were in. */
+  settled?: { events: number; archives: number };
   seconds: number;
   sent: number;
   ok: number;

@@ -79,6 +79,7 @@ export function renderTable(r: BenchReport): string {
     return `| ${p.name} | ${p.throughput} | ${p.p50} | ${p.p95} | ${p.p99} | ${p.max} | ${p.errors} | ${e2e} | ${bare ? `${bare.throughput}/s, p95 ${bare.p95} ms` : '-'} | ${bare ? ratio(p.throughput, bare.throughput) : '-'} |`;
   });
   const c = r.ceilings;
+  const settles = r.phases.flatMap((p) => (p.settled ? [`${p.name} ${p.settled.events} / ${p.settled.archives} s`] : []));
   return [
     `Machine: ${r.machine.cores} × ${r.machine.cpu}, ${r.machine.memoryGb} GB, Node ${r.machine.node}, Linux ${r.machine.kernel}; Redis, RabbitMQ and the S3 server on the same machine. ${r.date.slice(0, 10)}, ${r.seconds} s per phase, ${r.receivers ?? 1} receiver instance(s) (the receiver Deployment runs two pods of one core each) and one worker.`,
     ...(r.phases.some((p) => p.receiverAlone)
@@ -92,11 +93,14 @@ export function renderTable(r: BenchReport): string {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
-    'End to end: POST due → event on the queue. Open-loop phases run one after the other, lowest rate first: a phase the worker cannot keep up with leaves a backlog the next one inherits.',
+    'End to end: POST due → event on the queue. Open-loop phases run one after the other, lowest rate first, each once every event and raw archive of the one before is in: a rate the worker cannot sustain shows as a rise in its own figures and a long settle below, not in the next phase.',
     '',
     `- End to end (POST due → event on the queue) at ${r.endToEnd.rate}/s: p50 ${r.endToEnd.p50} ms, p95 ${r.endToEnd.p95} ms over ${r.endToEnd.events} events${
       r.endToEnd.p95BySecond ? `; p95 of each second's webhooks: ${r.endToEnd.p95BySecond.join(', ')} ms` : ''
     }.`,
+    ...(settles.length > 0
+      ? [`- Settled after each phase (seconds after its last request until every event / every raw archive was in): ${settles.join('; ')}.`]
+      : []),
     `- Zero loss: ${r.loss.received} of ${r.loss.expected} expected events received (distinct eventIds), ${copies(r.loss.duplicates)} (published again: at least once); the backlog drained ${r.loss.drainSeconds} s after the last phase.${
       r.loss.archives
         ? ` Raw archives written (the worker's count): ${r.loss.archives.written} of ${r.loss.archives.expected} acknowledged webhooks, ${r.loss.archives.drainSeconds} s after the last phase.`

@@ -3,7 +3,8 @@
  *
  *   BENCH_SECONDS=10         length of each phase
  *   BENCH_RATES=250,500,1000,2500 open-loop rates (webhooks/s), the whole service running; each also
- *                            gives end to end (POST due → event on the queue), lowest rate first
+ *                            gives end to end (POST due → event on the queue), lowest rate first, each
+ *                            once the one before has all its events and raw archives in
  *   BENCH_ALONE_RATES=2500   open-loop rates for the receiver alone (worker paused; empty to skip)
  *   BENCH_CONNECTIONS=64     closed-loop clients (and the concurrency of the ceiling loops)
  *   BENCH_RECEIVERS=2        receiver instances, as the receiver Deployment's two pods (one Node process
@@ -268,12 +269,24 @@ async function main(): Promise<void> {
   let acknowledged = 0;
   log('warming up');
   account(await openLoop(urls, 'warm-up', 200, SMOKE ? 1 : 3, () => mix.next()));
+  // Every event and raw archive of what was acknowledged so far, waited for (bounded): seconds taken.
+  const settle = async (): Promise<{ events: number; archives: number }> => {
+    const start = performance.now();
+    const elapsed = (): number => round((performance.now() - start) / 1000);
+    while (arrivals.size < expected && performance.now() - start < DRAIN_TIMEOUT_MS) await sleep(100);
+    const events = elapsed();
+    while ((await rawArchived(worker.url)) < acknowledged && performance.now() - start < DRAIN_TIMEOUT_MS) await sleep(100);
+    return { events, archives: elapsed() };
+  };
   for (const rate of RATES) {
+    // Each rate starts from an idle pipeline, so its figures are its own: the tail of one phase is
+    // not slowed by the next, higher one, nor does a phase inherit the backlog of the one before.
     log(`open loop at ${rate}/s for ${SECONDS} s`);
     const phaseStart = performance.now();
     const result = account(await openLoop(urls, `${rate}/s`, rate, SECONDS, () => mix.next()));
     for (const s of result.samples) sentAt.set(s.request.correlationId, phaseStart + s.at);
-    phases.push(result);
+    log(`waiting for the ${rate}/s phase's events and raw archives`);
+    phases.push({ ...result, settled: await settle() });
   }
   log(`closed loop, ${CONNECTIONS} clients, for ${SECONDS} s`);
   phases.push(account(await closedLoop(urls, `max (${CONNECTIONS} clients)`, CONNECTIONS, SECONDS, () => mix.next())));
@@ -301,14 +314,14 @@ async function main(): Promise<void> {
 
   log(`waiting for every event (${expected} expected)`);
   const drainStart = performance.now();
-  while (arrivals.size < expected && performance.now() - drainStart < DRAIN_TIMEOUT_MS) await new Promise((r) => setTimeout(r, 250));
+  while (arrivals.size < expected && performance.now() - drainStart < DRAIN_TIMEOUT_MS) await sleep(250);
   const drainSeconds = Math.round((performance.now() - drainStart) / 100) / 10;
   // Every acknowledged webhook's raw payload must be in the object store too (written beside its
   // events, or later from the archive queue when the store was behind): counted by the worker.
   log(`waiting for every raw archive (${acknowledged} expected)`);
   let archived = await rawArchived(worker.url);
   while (archived < acknowledged && performance.now() - drainStart < DRAIN_TIMEOUT_MS) {
-    await new Promise((r) => setTimeout(r, 250));
+    await sleep(250);
     archived = await rawArchived(worker.url);
   }
   const archiveDrainSeconds = Math.round((performance.now() - drainStart) / 100) / 10;
@@ -421,6 +434,10 @@ async function rawArchived(workerUrl: string): Promise<number> {
     if (line.startsWith('raw_payloads_archived_total{')) total += Number(line.slice(line.lastIndexOf(' ') + 1));
   }
   return total;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function strip<T extends PhaseResult>(result: T): T {

@@ -36,6 +36,11 @@ describe('the benchmark', () => {
     expect(report.ceilings.redisPublish.throughput).toBeGreaterThan(0);
     expect(report.ceilings.s3Put.throughput).toBeGreaterThan(0);
     expect(report.endToEnd.events).toBeGreaterThan(0);
+    // Each open-loop rate of the whole service ends once all its events, then its raw archives, are in.
+    const open = report.phases.filter((phase) => phase.targetRate !== null && !phase.receiverAlone);
+    expect(open.length).toBeGreaterThan(0);
+    for (const phase of open) expect(phase.settled!.archives).toBeGreaterThanOrEqual(phase.settled!.events);
+    expect(output.join('')).toContain('Settled after each phase');
     expect(report.rssMb.receiver).toBeGreaterThan(0);
     expect(output.join('')).toContain('| Target (PRODUCT.md) | Measured | Met |');
   });
