@@ -312,19 +312,11 @@ async function main(): Promise<void> {
     }
   }
 
-  log(`waiting for every event (${expected} expected)`);
-  const drainStart = performance.now();
-  while (arrivals.size < expected && performance.now() - drainStart < DRAIN_TIMEOUT_MS) await sleep(250);
-  const drainSeconds = Math.round((performance.now() - drainStart) / 100) / 10;
   // Every acknowledged webhook's raw payload must be in the object store too (written beside its
   // events, or later from the archive queue when the store was behind): counted by the worker.
-  log(`waiting for every raw archive (${acknowledged} expected)`);
-  let archived = await rawArchived(worker.url);
-  while (archived < acknowledged && performance.now() - drainStart < DRAIN_TIMEOUT_MS) {
-    await sleep(250);
-    archived = await rawArchived(worker.url);
-  }
-  const archiveDrainSeconds = Math.round((performance.now() - drainStart) / 100) / 10;
+  log(`waiting for every event (${expected} expected), then every raw archive (${acknowledged})`);
+  const drained = await settle();
+  const archived = await rawArchived(worker.url);
   const cpuAfter = cpuNow();
   const cpuMsPerWebhook = Object.fromEntries(
     Object.keys(parts).map((name) => [name, Math.round(((cpuAfter[name]! - cpuBefore[name]!) * 100_000) / Math.max(1, acknowledged)) / 100]),
@@ -402,8 +394,8 @@ async function main(): Promise<void> {
       expected,
       received: arrivals.size,
       duplicates: eventCopies - arrivals.size,
-      drainSeconds,
-      archives: { expected: acknowledged, written: archived, drainSeconds: archiveDrainSeconds },
+      drainSeconds: drained.events,
+      archives: { expected: acknowledged, written: archived, drainSeconds: drained.archives },
     },
     rssMb: rss,
     cpu: { webhooks: acknowledged, events: arrivals.size, msPerWebhook: cpuMsPerWebhook },
