@@ -2,7 +2,7 @@ import { Pool } from 'undici';
 import type { PlannedRequest } from './payloads';
 
 export interface Sample {
-  /** When the request was due (open loop) or sent (closed loop), ms since the phase started. */
+  /** When the request was due (open loop) or sent (closed loop), ms after the phase's `startedAt`. */
   at: number;
   latencyMs: number;
   status: number;
@@ -15,6 +15,11 @@ export interface PhaseResult {
   targetRate: number | null;
   /** Driven with the worker paused: the receiver's own capacity, as when receivers and workers have their own nodes. */
   receiverAlone?: boolean;
+  /**
+   * `performance.now()` when the phase's clock started, after its requests were prepared: a
+   * sample was due (or sent) at `startedAt + at`.
+   */
+  startedAt: number;
   /** POST due → event on the queue, in ms, for the events of this phase's webhooks (open loop, whole service). */
   endToEnd?: {
     events: number;
@@ -36,6 +41,9 @@ export interface PhaseResult {
   samples: Sample[];
 }
 
+/** A phase as results.json keeps it: `startedAt` is a clock reading of the bench's process only. */
+export type PhaseSummary = Omit<PhaseResult, 'startedAt'>;
+
 export function percentile(sorted: readonly number[], q: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]!;
@@ -48,12 +56,13 @@ export function latencyPercentiles(sorted: readonly number[]): { p50: number; p9
   return { p50: round2(percentile(sorted, 0.5)), p95: round2(percentile(sorted, 0.95)), p99: round2(percentile(sorted, 0.99)) };
 }
 
-function summarize(name: string, targetRate: number | null, seconds: number, samples: Sample[], elapsedMs: number): PhaseResult {
+function summarize(name: string, targetRate: number | null, seconds: number, startedAt: number, samples: Sample[], elapsedMs: number): PhaseResult {
   const latencies = samples.map((s) => s.latencyMs).sort((a, b) => a - b);
   const ok = samples.filter((s) => s.status === 200).length;
   return {
     name,
     targetRate,
+    startedAt,
     seconds,
     sent: samples.length,
     ok,
@@ -110,7 +119,7 @@ export async function openLoop(urls: readonly string[], name: string, rate: numb
   await Promise.all(pending);
   const elapsed = Math.max(performance.now() - start, seconds * 1000);
   await Promise.all(pools.map((pool) => pool.close()));
-  return summarize(name, rate, seconds, samples, elapsed);
+  return summarize(name, rate, seconds, start, samples, elapsed);
 }
 
 /**
@@ -141,5 +150,5 @@ export async function closedLoop(
   );
   const elapsed = performance.now() - start;
   await Promise.all(pools.map((pool) => pool.close()));
-  return summarize(name, null, seconds, samples, elapsed);
+  return summarize(name, null, seconds, start, samples, elapsed);
 }

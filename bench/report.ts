@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { LoopResult } from './ceilings';
-import type { PhaseResult } from './load';
+import type { PhaseSummary } from './load';
 
 export interface ProfileLine {
   function: string;
@@ -15,8 +15,8 @@ export interface BenchReport {
   connections: number;
   /** Receiver instances the load was spread over (pods, in production). */
   receivers?: number;
-  phases: PhaseResult[];
-  ceilings: { bareExpress: PhaseResult[]; redisPublish: LoopResult; s3Put: LoopResult };
+  phases: PhaseSummary[];
+  ceilings: { bareExpress: PhaseSummary[]; redisPublish: LoopResult; s3Put: LoopResult };
   endToEnd: { rate: number; events: number; p50: number; p95: number; p95BySecond?: number[] };
   loss: {
     expected: number;
@@ -41,7 +41,7 @@ export function targets(r: BenchReport): Array<{ target: string; measured: strin
   const whole = r.phases.find((p) => p.targetRate === 2500 && !p.receiverAlone);
   const alone = r.phases.find((p) => p.targetRate === 2500 && p.receiverAlone);
   const at2500 = alone ?? whole;
-  const label = (p: PhaseResult): string => (p.receiverAlone ? 'receiver alone' : 'whole service');
+  const label = (p: PhaseSummary): string => (p.receiverAlone ? 'receiver alone' : 'whole service');
   const beside = alone && whole ? `; whole service on the same 2 cores: ${whole.throughput}/s, p95 ${whole.p95} ms, p99 ${whole.p99} ms` : '';
   const sustained = at2500 ? at2500.errors === 0 && at2500.throughput >= 2500 * 0.98 : false;
   return [

@@ -30,7 +30,7 @@ import { GraphStub } from '../test/helpers/graph-stub';
 import { sampleMedia } from '../test/helpers/media-samples';
 import { unlinkKeys } from '../test/helpers/redis-keys';
 import { redisAndPublishCeiling, s3PutCeiling } from './ceilings';
-import { closedLoop, openLoop, percentile, type PhaseResult } from './load';
+import { closedLoop, openLoop, percentile, type PhaseResult, type PhaseSummary } from './load';
 import { PayloadMix, type BenchTenant } from './payloads';
 import { renderReadme, renderTable, summarizeProfile, type BenchReport } from './report';
 
@@ -195,7 +195,7 @@ async function main(): Promise<void> {
   // Ceiling 1: a bare Express endpoint under the same load.
   log('ceiling: bare Express endpoint');
   const bare = await startChild(['--no-warnings', '--import', 'tsx', 'bench/bare-express.ts'], env, join(dir, 'bare.log'), (l) => l.url as string | undefined);
-  const bareResults: PhaseResult[] = [];
+  const bareResults: PhaseSummary[] = [];
   for (const rate of new Set([...RATES, ...ALONE_RATES]))
     bareResults.push(strip(await openLoop([bare.url], `bare ${rate}/s`, rate, SECONDS, () => mix.next())));
   bareResults.push(strip(await closedLoop([bare.url], `bare max`, CONNECTIONS, SECONDS, () => mix.next())));
@@ -282,9 +282,8 @@ async function main(): Promise<void> {
     // Each rate starts from an idle pipeline, so its figures are its own: the tail of one phase is
     // not slowed by the next, higher one, nor does a phase inherit the backlog of the one before.
     log(`open loop at ${rate}/s for ${SECONDS} s`);
-    const phaseStart = performance.now();
     const result = account(await openLoop(urls, `${rate}/s`, rate, SECONDS, () => mix.next()));
-    for (const s of result.samples) sentAt.set(s.request.correlationId, phaseStart + s.at);
+    for (const s of result.samples) sentAt.set(s.request.correlationId, result.startedAt + s.at);
     log(`waiting for the ${rate}/s phase's events and raw archives`);
     phases.push({ ...result, settled: await settle() });
   }
@@ -432,8 +431,11 @@ function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
-function strip<T extends PhaseResult>(result: T): T {
-  return { ...result, samples: [] };
+/** A phase as results.json keeps it: no samples, no `startedAt`. */
+function strip(result: PhaseResult): PhaseSummary {
+  const kept: PhaseSummary & { startedAt?: number } = { ...result, samples: [] };
+  delete kept.startedAt;
+  return kept;
 }
 
 function round(v: number): number {
