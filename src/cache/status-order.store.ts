@@ -11,7 +11,13 @@ declare module 'ioredis' {
  * Rank of each state in a message's life; a state only ever moves up. `failed` ends it. States
  * Meta may add later rank 0: recorded on their event, never moving the state.
  */
-const RANK: Record<string, number> = { sent: 1, delivered: 2, read: 3, played: 4, failed: 5 };
+const RANK: ReadonlyMap<string, number> = new Map([
+  ['sent', 1],
+  ['delivered', 2],
+  ['read', 3],
+  ['played', 4],
+  ['failed', 5],
+]);
 
 // KEYS[1] state key; ARGV: state, rank, ttl. Returns the previous "rank:state" (or false) and moves up only.
 const RECORD = `
@@ -41,7 +47,8 @@ export class StatusOrderStore {
   }
 
   async record(tenantId: string, messageKey: string, state: string): Promise<StatusTransition> {
-    const rank = RANK[state] ?? 0;
+    // A Map, not an object: a state Meta (or anyone) names `toString` or `constructor` ranks 0 too.
+    const rank = RANK.get(state) ?? 0;
     const key = `${this.options.keyPrefix}status:${tenantId}:${messageKey}`;
     const current = await redisCall('status order', () => this.redis.wwsRecordStatus(key, state, rank, this.options.ttlSeconds));
     if (!current) return { previous: null, outOfOrder: false };

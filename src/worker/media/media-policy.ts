@@ -73,7 +73,9 @@ export function baseMimeType(mimeType: string | undefined): string | undefined {
 
 export function ruleFor(mediaType: MediaType, mimeType: string | undefined, animated: boolean): TypeRule | undefined {
   const base = baseMimeType(mimeType);
-  const rule = base ? MEDIA_RULES[mediaType][base] : undefined;
+  const rules = MEDIA_RULES[mediaType];
+  // Own keys only: a MIME type spelled `constructor` or `__proto__` has no rule.
+  const rule = base && Object.hasOwn(rules, base) ? rules[base] : undefined;
   if (rule && mediaType === 'sticker' && !animated) return { ...rule, maxBytes: STATIC_STICKER_MAX_BYTES };
   return rule;
 }
