@@ -51,6 +51,10 @@ export function redact(value: unknown, key = '', depth = 0): unknown {
   if (Array.isArray(value)) return value.map((item) => redact(item, '', depth + 1));
   if (value instanceof Error) return redactString(`${value.name}: ${value.message}`);
   const out: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(value)) out[k] = redact(v, k, depth + 1);
+  for (const [k, v] of Object.entries(value)) {
+    // A key `__proto__` (JSON.parse makes it an own key) would set the prototype: defined as a field instead.
+    if (k === '__proto__') Object.defineProperty(out, k, { value: redact(v, k, depth + 1), enumerable: true, writable: true, configurable: true });
+    else out[k] = redact(v, k, depth + 1);
+  }
   return out;
 }

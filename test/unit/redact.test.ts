@@ -42,4 +42,11 @@ describe('log redaction', () => {
       rawKey: 'acme/2026-11-23/1795428000123-x.json',
     });
   });
+
+  it('when parsed JSON has a key named __proto__, then it is kept as a field (redacted like any other), not made the prototype', () => {
+    const out = redact(JSON.parse('{"__proto__":{"body":"call 16505551234"},"id":"x"}')) as Record<string, unknown>;
+    expect(Object.getPrototypeOf(out)).toBe(Object.prototype);
+    expect(Object.keys(out)).toEqual(['__proto__', 'id']);
+    expect(JSON.stringify(out)).not.toContain('5551234');
+  });
 });
