@@ -72,11 +72,16 @@ function ratio(value: number, ceiling: number): string {
   return ceiling > 0 ? `${Math.round((value / ceiling) * 100)}%` : '-';
 }
 
+/** How many times a latency is its ceiling's: `22×`. */
+function times(value: number, ceiling: number): string {
+  return ceiling > 0 ? `${value / ceiling >= 10 ? Math.round(value / ceiling) : round2(value / ceiling)}×` : '-';
+}
+
 export function renderTable(r: BenchReport): string {
   const rows = r.phases.map((p) => {
     const bare = r.ceilings.bareExpress.find((b) => b.targetRate === p.targetRate);
     const e2e = p.endToEnd ? `${p.endToEnd.p50} / ${p.endToEnd.p95}` : '-';
-    return `| ${p.name} | ${p.throughput} | ${p.p50} | ${p.p95} | ${p.p99} | ${p.max} | ${p.errors} | ${e2e} | ${bare ? `${bare.throughput}/s, p95 ${bare.p95} ms` : '-'} | ${bare ? ratio(p.throughput, bare.throughput) : '-'} |`;
+    return `| ${p.name} | ${p.throughput} | ${p.p50} | ${p.p95} | ${p.p99} | ${p.max} | ${p.errors} | ${e2e} | ${bare ? `${bare.throughput}/s, p95 ${bare.p95} ms` : '-'} | ${bare ? `${ratio(p.throughput, bare.throughput)} · ${times(p.p95, bare.p95)}` : '-'} |`;
   });
   const c = r.ceilings;
   const settles = r.phases.flatMap((p) => (p.settled ? [`${p.name} ${p.settled.events} / ${p.settled.archives} s`] : []));
@@ -89,13 +94,13 @@ export function renderTable(r: BenchReport): string {
         ]
       : []),
     '',
-    '| Load | Acknowledged/s | p50 ms | p95 ms | p99 ms | max ms | Errors | End to end p50 / p95 ms | Bare Express (ceiling) | Share of ceiling |',
+    '| Load | Acknowledged/s | p50 ms | p95 ms | p99 ms | max ms | Errors | End to end p50 / p95 ms | Bare Express (ceiling) | Of the ceiling: throughput · p95 |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
     'End to end: POST due → event on the queue. Open-loop phases run one after the other, lowest rate first, each once every event and raw archive of the one before is in: a rate the worker cannot sustain shows as a rise in its own figures and a long settle below, not in the next phase.',
     '',
-    `- End to end (POST due → event on the queue) at ${r.endToEnd.rate}/s: p50 ${r.endToEnd.p50} ms, p95 ${r.endToEnd.p95} ms over ${r.endToEnd.events} events${
+    `- End to end (POST due → event on the queue) at ${r.endToEnd.rate}/s: p50 ${r.endToEnd.p50} ms, p95 ${r.endToEnd.p95} ms (${times(r.endToEnd.p95, c.redisPublish.p95)} the p95 of the Redis round trip + confirmed publish loop, the least one hop costs) over ${r.endToEnd.events} events${
       r.endToEnd.p95BySecond ? `; p95 of each second's webhooks: ${r.endToEnd.p95BySecond.join(', ')} ms` : ''
     }.`,
     ...(settles.length > 0
