@@ -22,6 +22,8 @@ export interface BenchReport {
     expected: number;
     received: number;
     duplicates: number;
+    /** Duplicate copies by the phase whose webhook they came from. */
+    duplicatesByPhase?: Record<string, number>;
     drainSeconds: number;
     /** Raw payloads in the object store (worker's count) for the acknowledged webhooks. */
     archives?: { expected: number; written: number; drainSeconds: number };
@@ -72,6 +74,11 @@ function ratio(value: number, ceiling: number): string {
   return ceiling > 0 ? `${Math.round((value / ceiling) * 100)}%` : '-';
 }
 
+function byPhase(copiesByPhase: Record<string, number> | undefined): string {
+  const entries = Object.entries(copiesByPhase ?? {});
+  return entries.length > 0 ? `; by the phase that sent them: ${entries.map(([phase, n]) => `${phase} ${n}`).join(', ')}` : '';
+}
+
 /** How many times a latency is its ceiling's: `22×`. */
 function times(value: number, ceiling: number): string {
   return ceiling > 0 ? `${value / ceiling >= 10 ? Math.round(value / ceiling) : round2(value / ceiling)}×` : '-';
@@ -106,7 +113,7 @@ export function renderTable(r: BenchReport): string {
     ...(settles.length > 0
       ? [`- Settled after each phase (seconds after its last request until every event / every raw archive was in): ${settles.join('; ')}.`]
       : []),
-    `- Zero loss: ${r.loss.received} of ${r.loss.expected} expected events received (distinct eventIds), ${copies(r.loss.duplicates)} (published again: at least once); the backlog drained ${r.loss.drainSeconds} s after the last phase.${
+    `- Zero loss: ${r.loss.received} of ${r.loss.expected} expected events received (distinct eventIds), ${copies(r.loss.duplicates)} (published again: at least once${byPhase(r.loss.duplicatesByPhase)}); the backlog drained ${r.loss.drainSeconds} s after the last phase.${
       r.loss.archives
         ? ` Raw archives written (the worker's count): ${r.loss.archives.written} of ${r.loss.archives.expected} acknowledged webhooks, ${r.loss.archives.drainSeconds} s after the last phase.`
         : ''

@@ -228,6 +228,8 @@ async function main(): Promise<void> {
   const arrivals = new Map<string, number>();
   const arrivalsByRequest = new Map<string, number[]>();
   let eventCopies = 0;
+  // Copies of events already counted, by the correlation id of the webhook they came from.
+  const copiesByRequest = new Map<string, number>();
   for (const queue of [QUEUES.messages, QUEUES.notifications]) {
     await channel.consume(
       queue,
@@ -241,6 +243,8 @@ async function main(): Promise<void> {
           const list = arrivalsByRequest.get(correlationId ?? '') ?? [];
           list.push(now);
           arrivalsByRequest.set(correlationId ?? '', list);
+        } else if (messageId) {
+          copiesByRequest.set(correlationId ?? '', (copiesByRequest.get(correlationId ?? '') ?? 0) + 1);
         }
       },
       { noAck: true },
@@ -249,8 +253,10 @@ async function main(): Promise<void> {
 
   // Every update of every acknowledged webhook must arrive as an event.
   let expected = 0;
+  const phaseOf = new Map<string, string>();
   const account = (result: PhaseResult): PhaseResult => {
     for (const s of result.samples) {
+      phaseOf.set(s.request.correlationId, result.name);
       if (s.status !== 200) continue;
       expected += s.request.updates;
       acknowledged += 1;
@@ -393,6 +399,7 @@ async function main(): Promise<void> {
       expected,
       received: arrivals.size,
       duplicates: eventCopies - arrivals.size,
+      duplicatesByPhase: copiesByPhase(copiesByRequest, phaseOf),
       drainSeconds: drained.events,
       archives: { expected: acknowledged, written: archived, drainSeconds: drained.archives },
     },
@@ -415,6 +422,18 @@ async function main(): Promise<void> {
   }
   log(`results in ${join(dir, 'results.json')}`);
   process.exitCode = report.loss.received === report.loss.expected && archived >= acknowledged ? 0 : 1;
+}
+
+/** Duplicate copies summed by the phase that sent their webhook, in the order the phases ran. */
+function copiesByPhase(copiesByRequest: ReadonlyMap<string, number>, phaseOf: ReadonlyMap<string, string>): Record<string, number> {
+  const order = [...new Set(phaseOf.values())];
+  const byPhase = new Map<string, number>();
+  for (const [correlationId, copies] of copiesByRequest) {
+    const phase = phaseOf.get(correlationId) ?? 'not sent by this run';
+    byPhase.set(phase, (byPhase.get(phase) ?? 0) + copies);
+  }
+  const rank = (name: string): number => (order.includes(name) ? order.indexOf(name) : order.length);
+  return Object.fromEntries([...byPhase].sort(([a], [b]) => rank(a) - rank(b)));
 }
 
 /** Raw payloads the worker wrote to the object store (its `raw_payloads_archived_total`, every tenant). */

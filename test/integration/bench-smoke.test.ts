@@ -28,6 +28,7 @@ describe('the benchmark', () => {
     expect(report.loss.expected).toBeGreaterThan(0);
     expect(report.loss.received).toBe(report.loss.expected);
     expect(report.loss.duplicates).toBe(0);
+    expect(report.loss.duplicatesByPhase).toEqual({});
     // Every acknowledged webhook's raw payload is in the object store too.
     expect(report.loss.archives?.expected).toBeGreaterThan(0);
     expect(report.loss.archives?.written).toBeGreaterThanOrEqual(report.loss.archives!.expected);

@@ -34,7 +34,14 @@ function report(overrides: Partial<BenchReport> = {}): BenchReport {
       s3Put: { name: 'S3 PUT of the same payloads', concurrency: 64, seconds: 10, ops: 1, throughput: 2_500, p95: 30, p50: 20, p99: 40 },
     },
     endToEnd: { rate: 500, events: 100, p50: 20, p95: 60 },
-    loss: { expected: 250, received: 250, duplicates: 1, drainSeconds: 1, archives: { expected: 100, written: 100, drainSeconds: 2 } },
+    loss: {
+      expected: 250,
+      received: 250,
+      duplicates: 1,
+      duplicatesByPhase: { '2500/s, receiver alone': 1 },
+      drainSeconds: 1,
+      archives: { expected: 100, written: 100, drainSeconds: 2 },
+    },
     rssMb: { receiver: 200, worker: 250 },
     ...overrides,
   };
@@ -46,7 +53,7 @@ describe('bench report', () => {
     expect(table).toContain('| 500/s | 500 | 5 | 20 | 40 | 60 | 0 | 20 / 60 | 500/s, p95 2 ms | 100% · 10× |');
     expect(table).toContain('| 2500/s, receiver alone | 2495 | 10 | 40 | 80 | 120 | 0 | - | 2500/s, p95 2.5 ms | 100% · 16× |');
     expect(table).toContain('p95 60 ms (10× the p95 of the Redis round trip + confirmed publish loop');
-    expect(table).toContain('1 duplicate copy');
+    expect(table).toContain('1 duplicate copy (published again: at least once; by the phase that sent them: 2500/s, receiver alone 1)');
   });
 
   it('when the figures meet every target, then every target row says yes; when the receiver is slow or an event is missing, then those say no', () => {
