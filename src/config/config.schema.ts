@@ -81,7 +81,8 @@ export const envSchema = z.object({
       "A webhook that reaches the worker this long after the receiver accepted it means the worker is behind: its raw payload goes to the archive queue, whose consumer holds back (up to 10 s a payload) until a second has passed without a late hand-off, so the object store's work does not slow the events down. Compares the receiver's and the worker's clocks.",
   }),
   PUBLISH_CONFIRM_TIMEOUT_MS: variable(positiveInt.default(3000), {
-    description: 'How long a publish waits for the broker confirm: the receiver then answers 503 (Meta retries), the worker retries later.',
+    description:
+      'How long a publish waits for the broker: for a lost connection to come back, then for its confirm. Past it the receiver answers 503 (Meta retries), the worker retries later; a publish that waited in vain for the connection was never sent.',
   }),
   RETRY_DELAYS_MS: variable(msList.default([5000, 30000, 300000]), {
     description: 'Delays between processing attempts; the last one repeats for transient failures (an outage is waited out).',

@@ -20,7 +20,8 @@ class PublishTimeout extends Error {}
  * Publishes persistent, mandatory messages and resolves only when the broker has confirmed
  * them. Anything else is a TransientError with its reason counted: `timeout` (no confirm within
  * `timeoutMs`), `unroutable` (the broker returned it: no queue is bound), `nack` or
- * `connection`. The underlying rabbitmq-client publisher reconnects by itself.
+ * `connection` (also when the connection, lost, is not back within the timeout: then nothing was
+ * sent). The underlying rabbitmq-client connection reconnects by itself.
  *
  * A publish that timed out may still be confirmed later; callers that retry rely on dedup
  * downstream of the broker (stable ids) to absorb the second copy.
@@ -29,6 +30,13 @@ export class ConfirmedPublisher {
   private readonly publisher: Publisher;
   /** messageIds the broker returned; a return always arrives before the confirm of the same message. */
   private readonly returned = new Set<string>();
+  /**
+   * Set while the connection is lost, resolved when it is open again. A publish waits for it
+   * (within its timeout) before it is handed to rabbitmq-client, which would otherwise hold it
+   * and send it on reconnect, after our timeout had answered for it: a hand-off in the broker
+   * for a webhook the receiver refused with 503.
+   */
+  private reconnected: { promise: Promise<void>; resolve: () => void } | undefined;
 
   constructor(
     rabbit: Connection,
@@ -36,6 +44,17 @@ export class ConfirmedPublisher {
     private readonly metrics: Metrics,
     private readonly timeoutMs: number,
   ) {
+    // rabbitmq-client emits `error` when an open connection drops (it then reconnects by itself), `connection` once it is open again.
+    rabbit.on('error', () => {
+      if (this.reconnected) return;
+      let resolve = (): void => {};
+      const promise = new Promise<void>((r) => (resolve = r));
+      this.reconnected = { promise, resolve };
+    });
+    rabbit.on('connection', () => {
+      this.reconnected?.resolve();
+      this.reconnected = undefined;
+    });
     this.publisher = rabbit.createPublisher({
       confirm: true,
       maxAttempts: 1,
@@ -50,10 +69,22 @@ export class ConfirmedPublisher {
     const started = performance.now();
     const observe = (status: string): void =>
       this.metrics.rabbitmqPublishDuration.observe({ target: this.target, status }, (performance.now() - started) / 1000);
+    if (this.reconnected) {
+      try {
+        await withTimeout(this.reconnected.promise, this.timeoutMs);
+      } catch (cause) {
+        observe('failed');
+        this.count('failed', 'connection');
+        throw new TransientError('broker_unavailable', `Publish to ${this.target} not sent: RabbitMQ did not reconnect within ${this.timeoutMs} ms`, {
+          cause,
+          details: { reason: 'connection' },
+        });
+      }
+    }
     try {
       await withTimeout(
         this.publisher.send({ exchange, routingKey, mandatory: true, durable: true, timestamp: Math.floor(Date.now() / 1000), ...properties }, body),
-        this.timeoutMs,
+        Math.max(1, this.timeoutMs - (performance.now() - started)),
       );
     } catch (cause) {
       const reason = cause instanceof PublishTimeout ? 'timeout' : /nack/i.test(String(cause)) ? 'nack' : 'connection';

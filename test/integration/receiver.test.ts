@@ -309,8 +309,12 @@ describe('receiver', () => {
   });
 
   describe('when RabbitMQ is down', () => {
-    it('then the webhook gets 503, and once the broker is back the same payload is accepted and handed off once', async () => {
+    it('then the webhook gets 503 and leaves no hand-off behind, and once the broker is back the same payload is accepted and handed off once', async () => {
       const body = payloadFor(tenantA.businessAccountId);
+      const failures = async (reason: string): Promise<number> =>
+        (await api.metrics.rabbitmqPublishFailures.get()).values.find((v) => v.labels.target === 'handoff' && v.labels.reason === reason)?.value ?? 0;
+      const before = await harness.depth(QUEUES.process);
+      const timeoutsBefore = await failures('timeout');
       await stack('stop', 'rabbitmq');
       let refused;
       try {
@@ -320,15 +324,40 @@ describe('receiver', () => {
       }
       expect(refused.status).toBe(503);
       expect((refused.body as { error: { code: string } }).error.code).toBe('broker_unavailable');
+      // Refused without being sent: the publish waited for the connection, which was not back in time.
+      expect(await failures('connection')).toBeGreaterThanOrEqual(1);
+      expect(await failures('timeout')).toBe(timeoutsBefore);
 
       await eventually(async () => (await request(api.handle.url).get('/ready')).status === 200, 30_000, 'receiver ready again');
-      const before = await harness.depth(QUEUES.process);
+      // A publish held back for the reconnect would land now: a hand-off for a webhook answered 503.
+      await new Promise((resolve) => setTimeout(resolve, 1_000));
+      expect(await harness.depth(QUEUES.process)).toBe(before);
       const accepted = await harness.post(api, body, tenantA.appSecret);
       expect(accepted.body).toMatchObject({ status: 'accepted' });
       expect(await harness.depth(QUEUES.process)).toBe(before + 1);
       const again = await harness.post(api, body, tenantA.appSecret);
       expect(again.body).toMatchObject({ status: 'duplicate' });
       expect(await harness.depth(QUEUES.process)).toBe(before + 1);
+    });
+    it('then a webhook that arrives while the broker restarts waits for it, within its confirm timeout, and is accepted and handed off once', async () => {
+      const patient = await harness.start('api', { PUBLISH_CONFIRM_TIMEOUT_MS: '30000' });
+      const body = payloadFor(tenantA.businessAccountId);
+      const before = await harness.depth(QUEUES.process);
+      await stack('stop', 'rabbitmq');
+      let answer;
+      try {
+        const posted = harness.post(patient, body, tenantA.appSecret);
+        await new Promise((resolve) => setTimeout(resolve, 500));
+        await stack('start', 'rabbitmq');
+        answer = await posted;
+      } finally {
+        await stack('start', 'rabbitmq');
+      }
+      expect(answer.status).toBe(200);
+      expect(answer.body).toMatchObject({ status: 'accepted' });
+      await eventually(async () => (await harness.depth(QUEUES.process)) >= before + 1, 10_000, 'the hand-off in the process queue');
+      expect(await harness.depth(QUEUES.process)).toBe(before + 1);
+      await patient.handle.stop();
     });
   });
 
