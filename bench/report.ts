@@ -105,7 +105,7 @@ export function renderTable(r: BenchReport): string {
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     ...rows,
     '',
-    'End to end: POST due → event on the queue. Open-loop phases run one after the other, lowest rate first, each once every event and raw archive of the one before is in: a rate the worker cannot sustain shows as a rise in its own figures and a long settle below, not in the next phase.',
+    'End to end: POST due → event on the queue. Open-loop phases run one after the other, lowest rate first, each once every event and raw archive of the one before is in: a rate the worker cannot sustain shows as a rise in its own figures and a long settle below, not in the next phase. The closed loop is waited for too, so the worker is idle when the receiver-alone phases pause it.',
     '',
     `- End to end (POST due → event on the queue) at ${r.endToEnd.rate}/s: p50 ${r.endToEnd.p50} ms, p95 ${r.endToEnd.p95} ms (${times(r.endToEnd.p95, c.redisPublish.p95)} the p95 of the Redis round trip + confirmed publish loop, the least one hop costs) over ${r.endToEnd.events} events${
       r.endToEnd.p95BySecond ? `; p95 of each second's webhooks: ${r.endToEnd.p95BySecond.join(', ')} ms` : ''

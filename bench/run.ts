@@ -294,7 +294,12 @@ async function main(): Promise<void> {
     phases.push({ ...result, settled: await settle() });
   }
   log(`closed loop, ${CONNECTIONS} clients, for ${SECONDS} s`);
-  phases.push(account(await closedLoop(urls, `max (${CONNECTIONS} clients)`, CONNECTIONS, SECONDS, () => mix.next())));
+  const closed = account(await closedLoop(urls, `max (${CONNECTIONS} clients)`, CONNECTIONS, SECONDS, () => mix.next()));
+  // The worker is paused next: paused mid-backlog, Redis calls it had made time out while it
+  // sleeps and their hand-offs' events are published again on resume (duplicate copies the
+  // pause causes, not the load). Paused once idle, the copies counted are the service's own.
+  log(`waiting for the closed loop's events and raw archives`);
+  phases.push({ ...closed, settled: await settle() });
 
   // The receiver alone. In production receivers and workers scale on their own (k8s/); here all
   // five parts share two cores, and the worker's CPU would decide the receiver's figure. The worker
