@@ -431,14 +431,14 @@ async function main(): Promise<void> {
 
 /** Duplicate copies summed by the phase that sent their webhook, in the order the phases ran. */
 function copiesByPhase(copiesByRequest: ReadonlyMap<string, number>, phaseOf: ReadonlyMap<string, string>): Record<string, number> {
-  const order = [...new Set(phaseOf.values())];
+  const unknown = 'not sent by this run';
   const byPhase = new Map<string, number>();
   for (const [correlationId, copies] of copiesByRequest) {
-    const phase = phaseOf.get(correlationId) ?? 'not sent by this run';
+    const phase = phaseOf.get(correlationId) ?? unknown;
     byPhase.set(phase, (byPhase.get(phase) ?? 0) + copies);
   }
-  const rank = (name: string): number => (order.includes(name) ? order.indexOf(name) : order.length);
-  return Object.fromEntries([...byPhase].sort(([a], [b]) => rank(a) - rank(b)));
+  const order = [...new Set(phaseOf.values()), unknown];
+  return Object.fromEntries(order.filter((phase) => byPhase.has(phase)).map((phase) => [phase, byPhase.get(phase)!]));
 }
 
 /** Raw payloads the worker wrote to the object store (its `raw_payloads_archived_total`, every tenant). */
