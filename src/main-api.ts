@@ -1,11 +1,15 @@
+import type { Router } from 'express';
 import { adminRoutes, ReplayService } from './admin';
 import type { Infrastructure } from './bootstrap/infrastructure';
 import type { Readiness } from './observability';
 import { TenantRateLimiter } from './cache';
-import { createApp, WebhookIntake, WebhookRateLimit, type Receiver } from './receiver';
+import { BodyBudget, createApp, WebhookIntake, WebhookRateLimit, type Receiver } from './receiver';
 
-/** Composition root of the receiver (ROLE=api, and the HTTP side of ROLE=all). */
-export function createApiApp(infra: Infrastructure, readiness: Readiness): Receiver {
+/**
+ * Composition root of the receiver (ROLE=api, and the HTTP side of ROLE=all). The admin routes
+ * are mounted here unless `admin.separate` (ADMIN_PORT) serves them elsewhere; metrics likewise.
+ */
+export function createApiApp(infra: Infrastructure, readiness: Readiness, ports: { adminElsewhere: boolean; metricsElsewhere: boolean }): Receiver {
   const intake = new WebhookIntake(infra.dedupStore('rx'), infra.handoffPublisher, infra.logger.child({ component: 'intake' }), infra.metrics);
   const rateLimit = new WebhookRateLimit(
     new TenantRateLimiter(infra.redis, infra.config.redis.keyPrefix),
@@ -13,8 +17,7 @@ export function createApiApp(infra: Infrastructure, readiness: Readiness): Recei
     infra.logger.child({ component: 'rate-limit' }),
     infra.metrics,
   );
-  const adminToken = infra.config.adminToken;
-  if (!adminToken) infra.logger.info('admin routes disabled: ADMIN_TOKEN is not set');
+  const { http } = infra.config;
   return createApp({
     logger: infra.logger.child({ component: 'receiver' }),
     metrics: infra.metrics,
@@ -22,13 +25,26 @@ export function createApiApp(infra: Infrastructure, readiness: Readiness): Recei
     tenants: infra.tenants,
     intake,
     rateLimit,
-    admin: adminToken
-      ? adminRoutes({
-          token: adminToken,
-          cacheControl: infra.cacheControl,
-          replay: new ReplayService(infra.rawStore, infra.handoffPublisher, infra.dedupStore('ev'), infra.tenants, infra.logger.child({ component: 'replay' })),
-        })
-      : undefined,
-    bodyLimitBytes: infra.config.http.bodyLimitBytes,
+    admin: ports.adminElsewhere ? undefined : createAdminRouter(infra),
+    serveMetrics: !ports.metricsElsewhere,
+    bodyLimitBytes: http.bodyLimitBytes,
+    bodyBudget: new BodyBudget(http.maxInflightBytes, infra.metrics.receiverInflightBytes),
+    envelopeLimits: { maxAccounts: http.maxAccountsPerWebhook, maxUpdates: http.maxUpdatesPerWebhook },
+  });
+}
+
+/** `/admin/*`, or undefined (and a log line saying so) when ADMIN_TOKEN is not set. */
+export function createAdminRouter(infra: Infrastructure): Router | undefined {
+  const token = infra.config.adminToken;
+  if (!token) {
+    infra.logger.info('admin routes disabled: ADMIN_TOKEN is not set');
+    return undefined;
+  }
+  return adminRoutes({
+    token,
+    cacheControl: infra.cacheControl,
+    replay: new ReplayService(infra.rawStore, infra.handoffPublisher, infra.dedupStore('ev'), infra.tenants, infra.logger.child({ component: 'replay' }), {
+      dedupWindowSeconds: infra.config.dedupTtlSeconds,
+    }),
   });
 }

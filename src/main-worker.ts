@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import type { Infrastructure } from './bootstrap/infrastructure';
 import { StatusOrderStore } from './cache';
 import { correlationId, errorHandler, notFound, opsRoutes, requestLog } from './http';
-import { GraphApiClient, StateManagerClient, TenantThrottle } from './integrations';
+import { GraphApiClient, MediaHostPolicy, StateManagerClient, TenantThrottle } from './integrations';
 import { ConfirmedPublisher, EventPublisher, HandoffPublisher, QUEUES, StateOutboxPublisher } from './messaging';
 import type { Readiness } from './observability';
 import { applyRetention, createS3, MediaStore } from './storage';
@@ -41,14 +41,24 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
   const throttle = new TenantThrottle(redis, { perSecond: config.graph.ratePerSecond, keyPrefix: config.redis.keyPrefix });
   const media = new MediaService(
     {
-      graph: new GraphApiClient({ ...config.graph, throttle: (tenantId) => throttle.wait(tenantId), metrics }),
+      graph: new GraphApiClient({
+        ...config.graph,
+        throttle: (tenantId) => throttle.wait(tenantId),
+        hosts: new MediaHostPolicy(config.media.allowedHosts, config.graph.baseUrl),
+        metrics,
+      }),
       store: new MediaStore(infra.s3, config.s3.publicUrl ? createS3(config.s3, { endpoint: config.s3.publicUrl }) : infra.s3, config.s3.mediaBucket, metrics),
       tokens: new AccessTokens(infra.tokens, infra.tenants, logger),
       limit: pLimit(config.media.concurrency),
       logger: logger.child({ component: 'media' }),
       metrics,
     },
-    { urlTtlSeconds: config.media.urlTtlSeconds, idleTimeoutMs: config.media.idleTimeoutMs, maxAttempts: config.media.maxAttempts },
+    {
+      urlTtlSeconds: config.media.urlTtlSeconds,
+      idleTimeoutMs: config.media.idleTimeoutMs,
+      downloadTimeoutMs: config.media.downloadTimeoutMs,
+      maxAttempts: config.media.maxAttempts,
+    },
   );
 
   const policy = {
@@ -77,6 +87,7 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
   const process = processHandler({
     tenants: infra.tenants,
     eventDedup: infra.dedupStore('ev'),
+    claimLeaseMs: config.eventClaimTtlSeconds * 1000,
     statusOrder: new StatusOrderStore(redis, { keyPrefix: config.redis.keyPrefix, ttlSeconds: config.statusTtlSeconds }),
     events,
     media,
@@ -120,11 +131,11 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
 }
 
 /** The worker role's own HTTP port: /health, /ready and /metrics for Kubernetes and Prometheus. */
-export function createWorkerOpsApp(infra: Infrastructure, readiness: Readiness): Express {
+export function createWorkerOpsApp(infra: Infrastructure, readiness: Readiness, serveMetrics = true): Express {
   const app = express();
   app.disable('x-powered-by');
   app.use(correlationId(), requestLog(infra.logger.child({ component: 'worker-http' }), infra.metrics));
-  app.use(opsRoutes(readiness, infra.metrics));
+  app.use(opsRoutes(readiness, infra.metrics, { serveMetrics }));
   app.use(notFound());
   app.use(errorHandler(infra.logger));
   return app;

@@ -20,13 +20,14 @@ const replayBody = z
     to: z.string(),
     source: z.enum(['failed', 'raw']).default('failed'),
     dryRun: z.boolean().default(false),
+    allowRepublish: z.boolean().default(false),
   })
   .strict();
 
 /**
  * Operator endpoints, mounted only when ADMIN_TOKEN is set:
  * - `POST /admin/cache/invalidate` `{"tenantId": "acme"}` or `{"all": true}`
- * - `POST /admin/replay` `{"tenantId", "from", "to", "source": "failed"|"raw", "dryRun"}` → counts
+ * - `POST /admin/replay` `{"tenantId", "from", "to", "source": "failed"|"raw", "dryRun", "allowRepublish"}` → counts
  * Large replays are better run with `npm run replay` (progress, no HTTP timeout).
  */
 export function adminRoutes(deps: AdminDeps): Router {

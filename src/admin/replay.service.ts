@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import type { DedupStore } from '../cache';
-import { ValidationError } from '../errors';
+import { UnknownTenantError, ValidationError } from '../errors';
 import { QUEUES, type HandoffPublisher } from '../messaging';
 import { listUpdates, parseEnvelope, type EntryRef } from '../meta';
 import type { Logger } from '../observability';
 import type { RawPayloadStore } from '../storage';
-import type { TenantResolver } from '../tenants';
+import { TENANT_ID_PATTERN, type TenantResolver } from '../tenants';
 import { eventIdOf } from '../worker/event';
 
 export interface ReplayRequest {
@@ -18,6 +18,16 @@ export interface ReplayRequest {
   source: 'failed' | 'raw';
   /** Count what would be replayed without handing anything off. */
   dryRun: boolean;
+  /**
+   * Replay raw payloads older than the dedup window too. Their events' marks have expired, so
+   * events that were published then are published again (same eventId: consumers can drop them).
+   */
+  allowRepublish?: boolean;
+}
+
+export interface ReplayOptions {
+  /** How long event marks live (DEDUP_TTL_SECONDS): the window in which a replay can tell what was published. */
+  dedupWindowSeconds: number;
 }
 
 export interface ReplayCounts {
@@ -38,7 +48,9 @@ const MAX_DAYS = 31;
  * Puts stored payloads back through the same pipeline: each one is handed to the worker's
  * process queue exactly as the receiver would have (source `replay`). Events keep their stable
  * ids, so replaying is idempotent: payloads whose events are all published already are skipped,
- * and the worker publishes only what is missing.
+ * and the worker publishes only what is missing. A failed payload is replayed for the updates
+ * that failed only (recorded with it); raw payloads only within the dedup window, where the
+ * marks still tell what was published, unless `allowRepublish` says otherwise.
  */
 export class ReplayService {
   constructor(
@@ -47,11 +59,13 @@ export class ReplayService {
     private readonly eventDedup: DedupStore,
     private readonly tenants: TenantResolver,
     private readonly logger: Logger,
+    private readonly options: ReplayOptions,
   ) {}
 
   /** Throws ValidationError (400) when the request does not make sense. */
-  static validate(request: ReplayRequest): void {
+  static validate(request: ReplayRequest, options?: ReplayOptions, now = Date.now()): void {
     if (!request.tenantId) throw new ValidationError('invalid_replay', 'tenant is required');
+    if (!TENANT_ID_PATTERN.test(request.tenantId)) throw new ValidationError('invalid_replay', 'tenant must be a tenant id (letters, digits, "-", "_")');
     if (!DAY.test(request.from) || !DAY.test(request.to) || Number.isNaN(Date.parse(request.from)) || Number.isNaN(Date.parse(request.to))) {
       throw new ValidationError('invalid_replay', 'from and to must be days as yyyy-MM-dd');
     }
@@ -59,10 +73,21 @@ export class ReplayService {
     if (days < 1) throw new ValidationError('invalid_replay', 'from must not be after to');
     if (days > MAX_DAYS) throw new ValidationError('invalid_replay', `at most ${MAX_DAYS} days per replay`);
     if (request.source !== 'failed' && request.source !== 'raw') throw new ValidationError('invalid_replay', 'source must be failed or raw');
+    // The first day must lie wholly inside the window in which event marks still exist.
+    const windowStart = now - (options?.dedupWindowSeconds ?? Infinity) * 1000;
+    if (request.source === 'raw' && !request.allowRepublish && Date.parse(`${request.from}T00:00:00Z`) < windowStart) {
+      throw new ValidationError(
+        'replay_outside_dedup_window',
+        `raw payloads before ${new Date(windowStart).toISOString()} are past the dedup window (DEDUP_TTL_SECONDS): what they published can no longer be told apart; pass allowRepublish to replay them anyway`,
+      );
+    }
   }
 
   async run(request: ReplayRequest, onProgress?: (counts: ReplayCounts, key: string) => void): Promise<ReplayCounts> {
-    ReplayService.validate(request);
+    ReplayService.validate(request, this.options);
+    if ((await this.tenants.knows(request.tenantId)) === false) {
+      throw new UnknownTenantError('unknown_tenant', 'No tenant has this id in the registry');
+    }
     const counts: ReplayCounts = { found: 0, replayed: 0, skipped: 0, failed: 0 };
     for await (const object of this.rawStore.list(request.source, request.tenantId, request.from, request.to)) {
       counts.found += 1;
@@ -89,7 +114,11 @@ export class ReplayService {
     const stored = await this.rawStore.read(key);
     if (!stored) throw new Error('object disappeared while listing');
     const entries = await this.entriesOf(request.tenantId, stored.body, stored.metadata.entries);
-    const ids = [...new Set(listUpdates(entries).map((update) => eventIdOf(request.tenantId, update.kind, update.key)))];
+    // A failed payload records the updates that failed: the others were published then.
+    const only = request.source === 'failed' && stored.metadata.only ? stored.metadata.only.split(',') : undefined;
+    const wanted = new Set(only);
+    const updates = listUpdates(entries).filter((update) => !only || wanted.has(update.ref));
+    const ids = [...new Set(updates.map((update) => eventIdOf(request.tenantId, update.kind, update.key)))];
     const published = await this.eventDedup.seen(request.tenantId, ids);
     if (published.length > 0 && published.every(Boolean)) return 'skipped';
     if (request.dryRun) return 'replayed';
@@ -104,6 +133,7 @@ export class ReplayService {
       entryIndexes: entries.map((entry) => entry.index),
       source: 'replay',
       attempt: 1,
+      only,
       body: stored.body,
     });
     return 'replayed';

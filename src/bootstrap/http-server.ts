@@ -10,13 +10,34 @@ export interface HttpServer {
   close(forceAfterMs?: number): Promise<void>;
 }
 
-export function listen(listener: RequestListener, port: number, host = '0.0.0.0'): Promise<HttpServer> {
+/** How long a client may take, so that slow or idle ones cannot hold sockets and memory forever. */
+export interface HttpTimeouts {
+  /** Whole request, headers and body (HTTP_REQUEST_TIMEOUT_MS). @default 30000 */
+  requestTimeoutMs: number;
+  /** Headers alone (HTTP_HEADERS_TIMEOUT_MS). @default 10000 */
+  headersTimeoutMs: number;
+  /** An idle keep-alive connection; above the load balancer's own idle timeout (HTTP_KEEP_ALIVE_TIMEOUT_MS). @default 65000 */
+  keepAliveTimeoutMs: number;
+}
+
+const DEFAULT_TIMEOUTS: HttpTimeouts = { requestTimeoutMs: 30_000, headersTimeoutMs: 10_000, keepAliveTimeoutMs: 65_000 };
+
+export function listen(listener: RequestListener, port: number, timeouts: HttpTimeouts = DEFAULT_TIMEOUTS, host = '0.0.0.0'): Promise<HttpServer> {
   return new Promise((resolve, reject) => {
     let closing = false;
-    const server: Server = createServer((req, res) => {
-      if (closing) res.setHeader('Connection', 'close');
-      listener(req, res);
-    });
+    const server: Server = createServer(
+      {
+        requestTimeout: timeouts.requestTimeoutMs,
+        headersTimeout: Math.min(timeouts.headersTimeoutMs, timeouts.requestTimeoutMs),
+        keepAliveTimeout: timeouts.keepAliveTimeoutMs,
+        // Checked once a second (Node's default is 30 s): a slow client is cut close to its deadline.
+        connectionsCheckingInterval: 1_000,
+      },
+      (req, res) => {
+        if (closing) res.setHeader('Connection', 'close');
+        listener(req, res);
+      },
+    );
     server.once('error', reject);
     server.listen(port, host, () => {
       server.off('error', reject);
@@ -39,8 +60,5 @@ export function listen(listener: RequestListener, port: number, host = '0.0.0.0'
           })),
       });
     });
-    // Keep-alive longer than a typical load balancer's idle timeout (60 s), so it closes first.
-    server.keepAliveTimeout = 65_000;
-    server.headersTimeout = 66_000;
   });
 }

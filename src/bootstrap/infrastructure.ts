@@ -74,10 +74,10 @@ export async function createInfrastructure(config: Config, logger: Logger, metri
   const tenantCache = new TenantCache(redis, metrics, {
     keyPrefix: config.redis.keyPrefix,
     ttlSeconds: config.tenants.cacheTtlSeconds,
-    negativeTtlSeconds: config.tenants.negativeCacheTtlSeconds,
   });
   const tenants = new TenantResolver(source, tenantCache, logger.child({ component: 'tenants' }), metrics, {
     memoryTtlMs: config.tenants.memoryTtlSeconds * 1000,
+    negativeTtlMs: config.tenants.negativeCacheTtlSeconds * 1000,
   });
   const tokens = new TokenCache(redis, { keyPrefix: config.redis.keyPrefix, ttlSeconds: config.media.tokenCacheTtlSeconds });
   const cacheControl = new CacheControl(
@@ -116,7 +116,13 @@ export async function createInfrastructure(config: Config, logger: Logger, metri
     },
     resilient,
     dedupStore: (namespace) => {
-      const store = new DedupStore(redis, { keyPrefix: config.redis.keyPrefix, namespace, ttlSeconds: config.dedupTtlSeconds, markDelayMs: MARK_DELAY_MS });
+      const store = new DedupStore(redis, {
+        keyPrefix: config.redis.keyPrefix,
+        namespace,
+        ttlSeconds: config.dedupTtlSeconds,
+        markDelayMs: MARK_DELAY_MS,
+        claims: namespace === 'ev',
+      });
       dedupStores.push(store);
       return store;
     },

@@ -1,16 +1,20 @@
 import type { Express } from 'express';
 import type { Config } from '../config';
-import { createApiApp } from '../main-api';
+import { createAdminRouter, createApiApp } from '../main-api';
 import { createWorkerOpsApp, startWorker, type WorkerHandle } from '../main-worker';
 import { Readiness, type DependencyCheck, type Logger, type Metrics } from '../observability';
 import { listen, type HttpServer } from './http-server';
 import { createInfrastructure, type Infrastructure } from './infrastructure';
+import { createPrivateApp } from './private-app';
 
 export interface ServiceHandle {
   /** Base URL of this process's HTTP server (receiver for api/all, ops endpoints for worker). */
   url: string;
   /** The Express app this process serves (receiver, or the worker's ops endpoints). */
   app: Express;
+  /** Base URLs of the private ports, when ADMIN_PORT / METRICS_PORT are set (one URL when they are equal). */
+  adminUrl: string | undefined;
+  metricsUrl: string | undefined;
   infra: Infrastructure;
   readiness: Readiness;
   /**
@@ -27,28 +31,47 @@ export async function startService(config: Config, logger: Logger, metrics: Metr
   infra.cacheControl.listen();
   await infra.cacheControl.warm(config.tenants.warmAccountIds).catch((err: unknown) => logger.warn('tenant cache not warmed', { cause: String(err) }));
   let worker: WorkerHandle | undefined;
-  let server: HttpServer | undefined;
+  const servers: HttpServer[] = [];
   try {
     const readiness = new Readiness(readinessChecks(infra), metrics);
     if (config.role !== 'api') worker = await startWorker(infra);
-    const { app, listener } = config.role === 'worker' ? opsOnly(createWorkerOpsApp(infra, readiness)) : createApiApp(infra, readiness);
-    server = await listen(listener, config.role === 'worker' ? config.http.workerPort : config.http.port);
-    logger.info('service started', { role: config.role, url: server.url });
+    const { adminPort, metricsPort } = config.http;
+    const ports = { adminElsewhere: adminPort !== undefined, metricsElsewhere: metricsPort !== undefined };
+    const { app, listener } =
+      config.role === 'worker' ? opsOnly(createWorkerOpsApp(infra, readiness, !ports.metricsElsewhere)) : createApiApp(infra, readiness, ports);
+    const server = await listen(listener, config.role === 'worker' ? config.http.workerPort : config.http.port, config.http);
+    servers.push(server);
+    const admin = adminPort !== undefined && config.role !== 'worker' ? createAdminRouter(infra) : undefined;
+    const privateUrls = new Map<number, string>();
+    for (const port of new Set([adminPort, metricsPort])) {
+      if (port === undefined) continue;
+      const privateApp = createPrivateApp({
+        logger: infra.logger.child({ component: 'private-http' }),
+        metrics,
+        admin: port === adminPort ? admin : undefined,
+        serveMetrics: port === metricsPort,
+      });
+      const privateServer = await listen(privateApp, port, config.http);
+      servers.push(privateServer);
+      privateUrls.set(port, privateServer.url);
+    }
+    const adminUrl = adminPort === undefined ? undefined : privateUrls.get(adminPort);
+    const metricsUrl = metricsPort === undefined ? undefined : privateUrls.get(metricsPort);
+    logger.info('service started', { role: config.role, url: server.url, adminUrl, metricsUrl });
 
     let stopping: Promise<void> | undefined;
-    const httpServer = server;
     const stop = (): Promise<void> =>
       (stopping ??= (async () => {
         readiness.markShuttingDown();
         if (config.http.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.http.shutdownDelayMs));
-        await httpServer.close();
+        await Promise.all(servers.map((s) => s.close()));
         await worker?.close();
         await infra.close();
         logger.info('service stopped', { role: config.role });
       })());
-    return { url: server.url, app, infra, readiness, stop };
+    return { url: server.url, adminUrl, metricsUrl, app, infra, readiness, stop };
   } catch (err) {
-    await server?.close();
+    await Promise.all(servers.map((s) => s.close()));
     await worker?.close();
     await infra.close();
     throw err;

@@ -3,15 +3,51 @@ import { redisCall, type Redis } from './redis.client';
 
 declare module 'ioredis' {
   interface RedisCommander<Context> {
-    wwsMark(numberOfKeys: number, ...keysThenTtl: Array<string | number>): Result<number, Context>;
+    wwsMark(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Result<number, Context>;
+    wwsClaim(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Result<string, Context>;
+    wwsRelease(numberOfKeys: number, ...keysThenArgs: Array<string | number>): Result<number, Context>;
   }
 }
 
-// KEYS: the marks; ARGV[1]: their time to live in seconds. One command however many keys.
+// KEYS: the marks, then the claims they end; ARGV[1]: the marks' time to live in seconds, ARGV[2]:
+// how many marks. One command however many keys.
 const MARK = `
-for i = 1, #KEYS do redis.call('SET', KEYS[i], '1', 'EX', tonumber(ARGV[1])) end
-return #KEYS
+local n = tonumber(ARGV[2])
+for i = 1, n do redis.call('SET', KEYS[i], '1', 'EX', tonumber(ARGV[1])) end
+for i = n + 1, #KEYS do redis.call('DEL', KEYS[i]) end
+return n
 `;
+
+// KEYS: n marks, then their n claims; ARGV[1]: the claimant, ARGV[2]: the lease in ms.
+// Per key: p (already marked), c (claimed now, or already by this claimant), h (held by another).
+const CLAIM = `
+local n = #KEYS / 2
+local out = {}
+for i = 1, n do
+  if redis.call('EXISTS', KEYS[i]) == 1 then out[i] = 'p'
+  else
+    local holder = redis.call('GET', KEYS[n + i])
+    if not holder or holder == ARGV[1] then
+      redis.call('SET', KEYS[n + i], ARGV[1], 'PX', tonumber(ARGV[2]))
+      out[i] = 'c'
+    else out[i] = 'h' end
+  end
+end
+return table.concat(out)
+`;
+
+// KEYS: claims; ARGV[1]: the claimant. Deletes the ones it still holds.
+const RELEASE = `
+local released = 0
+for i = 1, #KEYS do
+  if redis.call('GET', KEYS[i]) == ARGV[1] then released = released + redis.call('DEL', KEYS[i]) end
+end
+return released
+`;
+
+/** What a claim found: already published, now ours to publish, or being published by another hand-off. */
+export type ClaimResult = 'published' | 'claimed' | 'held';
+const CLAIM_RESULTS: Record<string, ClaimResult> = { p: 'published', c: 'claimed', h: 'held' };
 
 const MAX_KEYS_PER_COMMAND = 2_000;
 
@@ -26,6 +62,11 @@ export interface DedupStoreOptions {
    * by the worker's event marks if Meta redelivers it in that moment.
    */
   markDelayMs?: number;
+  /**
+   * Claims (`ev`: two hand-offs of the same webhook in flight at once): before an event is built,
+   * its key is claimed for a lease; a second claimant is told it is held and skips it. @default false
+   */
+  claims?: boolean;
 }
 
 /**
@@ -36,7 +77,8 @@ export interface DedupStoreOptions {
  * go to Redis with it, in the same write, ahead of it.
  */
 export class DedupStore {
-  private batch: { keys: string[]; waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }>; timer?: NodeJS.Timeout } | undefined;
+  private batch:
+    { keys: string[]; claimKeys: string[]; waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }>; timer?: NodeJS.Timeout } | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -44,6 +86,28 @@ export class DedupStore {
   ) {
     // Defined before any traffic: a command defined while an auto-pipeline is being filled is missing from it.
     this.redis.defineCommand('wwsMark', { lua: MARK });
+    this.redis.defineCommand('wwsClaim', { lua: CLAIM });
+    this.redis.defineCommand('wwsRelease', { lua: RELEASE });
+  }
+
+  /**
+   * For each key: already marked (`published`), claimed now by `owner` for `leaseMs`, or held by
+   * another owner. An owner claims again what it already holds (a redelivered hand-off keeps its
+   * id), so a worker killed mid-message does not wait out its own lease. One round trip.
+   */
+  async claim(scope: string, keys: readonly string[], owner: string, leaseMs: number): Promise<ClaimResult[]> {
+    if (keys.length === 0) return [];
+    void this.flush();
+    const redisKeys = [...keys.map((key) => this.redisKey(scope, key)), ...keys.map((key) => this.claimKey(scope, key))];
+    const answer = await redisCall('dedup claim', () => this.redis.wwsClaim(redisKeys.length, ...redisKeys, owner, leaseMs));
+    return [...answer].map((code) => CLAIM_RESULTS[code] ?? 'held');
+  }
+
+  /** Gives up claims `owner` still holds (its publish failed): a later copy of the webhook may claim them. */
+  async release(scope: string, keys: readonly string[], owner: string): Promise<void> {
+    if (keys.length === 0) return;
+    const claimKeys = keys.map((key) => this.claimKey(scope, key));
+    await redisCall('dedup release', () => this.redis.wwsRelease(claimKeys.length, ...claimKeys, owner));
   }
 
   /** For each key, whether it is already marked. Throws TransientError when Redis cannot answer. */
@@ -59,19 +123,21 @@ export class DedupStore {
    * Marks `keys` as durable. Marks asked for in the same tick (the events of one hand-off, whose
    * confirms arrive together; the webhooks of one busy moment) are written by one command however
    * many keys they hold, when the tick ends or, with `markDelayMs`, with the next lookup or when
-   * the delay is over; each caller learns whether its marks were written.
+   * the delay is over; each caller learns whether its marks were written. With `claims`, marking a
+   * key also ends its claim, in the same command.
    */
   mark(scope: string, keys: readonly string[]): Promise<void> {
     if (keys.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       if (!this.batch) {
-        const batch: NonNullable<DedupStore['batch']> = { keys: [], waiters: [] };
+        const batch: NonNullable<DedupStore['batch']> = { keys: [], claimKeys: [], waiters: [] };
         this.batch = batch;
         const delay = this.options.markDelayMs ?? 0;
         if (delay > 0) batch.timer = setTimeout(() => void this.flush(), delay);
         else process.nextTick(() => void this.flush());
       }
       for (const key of keys) this.batch.keys.push(this.redisKey(scope, key));
+      if (this.options.claims) for (const key of keys) this.batch.claimKeys.push(this.claimKey(scope, key));
       this.batch.waiters.push({ resolve, reject });
       // Redis runs a script to its end before anything else: keep each one short.
       if (this.batch.keys.length >= MAX_KEYS_PER_COMMAND) void this.flush();
@@ -87,7 +153,8 @@ export class DedupStore {
     this.batch = undefined;
     if (!batch) return Promise.resolve();
     clearTimeout(batch.timer);
-    return redisCall('dedup write', () => this.redis.wwsMark(batch.keys.length, ...batch.keys, this.options.ttlSeconds)).then(
+    const keys = [...batch.keys, ...batch.claimKeys];
+    return redisCall('dedup write', () => this.redis.wwsMark(keys.length, ...keys, this.options.ttlSeconds, batch.keys.length)).then(
       () => batch.waiters.forEach((waiter) => waiter.resolve()),
       (err: unknown) => batch.waiters.forEach((waiter) => waiter.reject(err)),
     );
@@ -95,5 +162,9 @@ export class DedupStore {
 
   private redisKey(scope: string, key: string): string {
     return `${this.options.keyPrefix}${this.options.namespace}:${scope}:${key}`;
+  }
+
+  private claimKey(scope: string, key: string): string {
+    return `${this.options.keyPrefix}${this.options.namespace}-claim:${scope}:${key}`;
   }
 }

@@ -3,21 +3,19 @@ import { tenantSchema, type Tenant, type TenantKey } from '../tenants/tenant';
 import type { Metrics } from '../observability';
 import { redisCall, type Redis } from './redis.client';
 
-const UNKNOWN = '-';
-
 export interface TenantCacheOptions {
   keyPrefix: string;
   ttlSeconds: number;
-  negativeTtlSeconds: number;
 }
 
-/** Lookup result: a tenant, `null` (remembered as unknown), or `undefined` (not in the cache). */
-export type CachedTenant = Tenant | null | undefined;
+/** Lookup result: a tenant, or `undefined` (not in the cache). */
+export type CachedTenant = Tenant | undefined;
 
 /**
- * Tenants cached in Redis by account id and by phone number id, with a TTL, and unknown ids
- * remembered for a shorter TTL (negative caching) so a flood of bogus ids never reaches the
- * source. Values hold secrets: Redis must be private to the service (AUTH, TLS, network policy).
+ * Tenants cached in Redis by account id and by phone number id, with a TTL, under keys of a
+ * fixed size (a hash of the id). Only tenants are written: ids no tenant owns are remembered by
+ * each process in memory (TenantResolver), so a sender that is not Meta never writes to Redis.
+ * Values hold secrets: Redis must be private to the service (AUTH, TLS, network policy).
  */
 export class TenantCache {
   constructor(
@@ -32,7 +30,7 @@ export class TenantCache {
 
   /** A cached tenant whose verify token is `token` (indexed by its hash), for subscription checks. */
   async getByVerifyToken(token: string): Promise<Tenant | undefined> {
-    return (await this.read(this.verifyKey(token))) ?? undefined;
+    return this.read(this.verifyKey(token));
   }
 
   private async read(redisKey: string): Promise<CachedTenant> {
@@ -42,7 +40,6 @@ export class TenantCache {
       return undefined;
     }
     this.metrics.cacheHit.inc({ cache: 'tenant' });
-    if (value === UNKNOWN) return null;
     const parsed = tenantSchema.safeParse(JSON.parse(value));
     return parsed.success ? parsed.data : undefined;
   }
@@ -58,13 +55,9 @@ export class TenantCache {
     });
   }
 
-  async setUnknown(key: TenantKey): Promise<void> {
-    await redisCall('tenant cache write', () => this.redis.set(this.redisKey(key), UNKNOWN, 'EX', this.options.negativeTtlSeconds));
-  }
-
   /**
    * Deletes what Redis holds for one tenant (every key whose record is that tenant), or for all
-   * tenants including the unknown-id markers. Returns how many keys went.
+   * tenants. Returns how many keys went.
    */
   async deleteTenant(tenantId: string | undefined): Promise<number> {
     const pattern = `${this.options.keyPrefix}tenant:*`;
@@ -83,7 +76,7 @@ export class TenantCache {
     const values = await this.redis.mget(keys);
     return keys.filter((_, i) => {
       const value = values[i];
-      if (!value || value === UNKNOWN) return false;
+      if (!value) return false;
       try {
         return (JSON.parse(value) as { id?: unknown }).id === tenantId;
       } catch {
@@ -98,10 +91,14 @@ export class TenantCache {
   }
 
   private verifyKey(token: string): string {
-    return `${this.options.keyPrefix}tenant:verify:${createHash('sha256').update(token).digest('base64url')}`;
+    return `${this.options.keyPrefix}tenant:verify:${digest(token)}`;
   }
 
   private redisKey(key: TenantKey): string {
-    return `${this.options.keyPrefix}tenant:${key.by}:${key.id}`;
+    return `${this.options.keyPrefix}tenant:${key.by}:${digest(key.id)}`;
   }
+}
+
+function digest(value: string): string {
+  return createHash('sha256').update(value).digest('base64url');
 }

@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
-import { ReplayService } from '../admin';
+import { ReplayService, type ReplayRequest } from '../admin';
 import { EXIT, fail, runCommand } from './cli-runtime';
 
-const USAGE = `Usage: npm run replay -- --tenant <id> --from <yyyy-MM-dd> [--to <yyyy-MM-dd>] [--source failed|raw] [--dry-run]
+const USAGE = `Usage: npm run replay -- --tenant <id> --from <yyyy-MM-dd> [--to <yyyy-MM-dd>] [--source failed|raw] [--dry-run] [--allow-republish]
        (in the image: node dist/cli/replay.js …)
 
 Puts stored webhook payloads back through the worker, as if Meta had just sent them. Events keep
@@ -16,6 +16,8 @@ Options:
   --source <where>   failed (default): payloads stored under failed/ after their retries ran out
                      raw: every archived payload of those days (after a loss downstream)
   --dry-run          count what would be replayed; hand nothing off
+  --allow-republish  with --source raw: also days before the dedup window (DEDUP_TTL_SECONDS),
+                     whose published events can no longer be told apart and are published again
   --help             show this text
 
 Progress goes to stderr; the counts, as JSON, to stdout:
@@ -24,7 +26,7 @@ Exit status: 0 when nothing failed, 1 when some payloads could not be replayed (
 2 for bad options or configuration. Configuration comes from the environment, as for the service.
 `;
 
-function options(): { tenantId: string; from: string; to: string; source: 'failed' | 'raw'; dryRun: boolean } {
+function options(): ReplayRequest {
   let values;
   try {
     ({ values } = parseArgs({
@@ -34,6 +36,7 @@ function options(): { tenantId: string; from: string; to: string; source: 'faile
         to: { type: 'string' },
         source: { type: 'string', default: 'failed' },
         'dry-run': { type: 'boolean', default: false },
+        'allow-republish': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
       strict: true,
@@ -47,12 +50,21 @@ function options(): { tenantId: string; from: string; to: string; source: 'faile
   }
   if (!values.tenant || !values.from) fail(USAGE, '--tenant and --from are required');
   if (values.source !== 'failed' && values.source !== 'raw') fail(USAGE, '--source must be failed or raw');
-  return { tenantId: values.tenant, from: values.from, to: values.to ?? values.from, source: values.source, dryRun: values['dry-run'] };
+  return {
+    tenantId: values.tenant,
+    from: values.from,
+    to: values.to ?? values.from,
+    source: values.source,
+    dryRun: values['dry-run'],
+    allowRepublish: values['allow-republish'],
+  };
 }
 
 const request = options();
 void runCommand(async (infra) => {
-  const replay = new ReplayService(infra.rawStore, infra.handoffPublisher, infra.dedupStore('ev'), infra.tenants, infra.logger);
+  const replay = new ReplayService(infra.rawStore, infra.handoffPublisher, infra.dedupStore('ev'), infra.tenants, infra.logger, {
+    dedupWindowSeconds: infra.config.dedupTtlSeconds,
+  });
   let last = 0;
   const counts = await replay.run(request, (progress, key) => {
     if (Date.now() - last < 1000) return;

@@ -24,6 +24,8 @@ const url = (protocols: readonly string[]) =>
     { message: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
   );
 const httpUrl = url(['http:', 'https:']).transform((v) => v.replace(/\/+$/, ''));
+/** `host`, `*.domain` or `scheme://host[:port]`. */
+const MEDIA_HOST_ENTRY = /^(?:\*\.)?[a-z0-9.-]+$|^https?:\/\/[a-z0-9.-]+(?::\d{1,5})?$/;
 const msList = z
   .string()
   .regex(/^\d+(,\d+)*$/, 'expected a comma-separated list of milliseconds, e.g. 5000,30000,300000')
@@ -50,6 +52,31 @@ export const envSchema = z.object({
     description: 'What this process runs: api (the webhook receiver), worker (processing), or all (both, for local use).',
   }),
   PORT: variable(port.default(3000), { description: 'HTTP port of the receiver (webhook, health, ready, metrics, admin).' }),
+  ADMIN_PORT: variable(port.optional(), {
+    description: 'When set, /admin/* is served only on this port (bind it to a private network: a NetworkPolicy, no public Service), not on PORT.',
+  }),
+  METRICS_PORT: variable(port.optional(), {
+    description: 'When set, /metrics is served only on this port (for Prometheus), not on PORT; may equal ADMIN_PORT.',
+  }),
+  HTTP_REQUEST_TIMEOUT_MS: variable(positiveInt.default(30_000), {
+    description: 'Longest time a client may take to send a whole request (headers and body); a slower one is cut with 408.',
+  }),
+  HTTP_HEADERS_TIMEOUT_MS: variable(positiveInt.default(10_000), {
+    description: 'Longest time a client may take to send the request headers (slowloris).',
+  }),
+  HTTP_KEEP_ALIVE_TIMEOUT_MS: variable(positiveInt.default(65_000), {
+    description: "How long an idle keep-alive connection stays open; keep it above the load balancer's idle timeout (60 s on most).",
+  }),
+  RECEIVER_MAX_INFLIGHT_BYTES: variable(positiveInt.default(8_388_608), {
+    description:
+      "Webhook body bytes a receiver process reads and checks at once (each request reserves its Content-Length; 8 MiB holds two of Meta's largest or thousands of typical ones); past it, 503 with Retry-After before the body is read. Each byte costs about three at the peak.",
+  }),
+  MAX_ACCOUNTS_PER_WEBHOOK: variable(positiveInt.max(1000).default(10), {
+    description: 'Distinct accounts (entry[].id) and phone number ids one webhook may carry; more is a 400 before any tenant lookup (Meta sends one).',
+  }),
+  MAX_UPDATES_PER_WEBHOOK: variable(positiveInt.default(2000), {
+    description: 'Entries, changes, messages and statuses one webhook may carry in all; more is a 413 (Meta batches at most 1,000 updates).',
+  }),
   WORKER_PORT: variable(port.default(3001), {
     description: 'HTTP port of the worker role for /health, /ready and /metrics (ROLE=worker only).',
   }),
@@ -149,6 +176,27 @@ export const envSchema = z.object({
   MEDIA_CONCURRENCY: variable(positiveInt.max(256).default(4), { description: 'Media downloads a worker runs at once.' }),
   MEDIA_MAX_ATTEMPTS: variable(positiveInt.max(20).default(3), { description: 'Whole download attempts when a transfer is cut off or stalls.' }),
   MEDIA_IDLE_TIMEOUT_MS: variable(positiveInt.default(30_000), { description: 'A download that sends no bytes for this long is retried.' }),
+  MEDIA_DOWNLOAD_TIMEOUT_MS: variable(positiveInt.default(300_000), {
+    description: 'Longest time one media copy may take, every attempt included; past it the message is published with media.error download_timeout.',
+  }),
+  MEDIA_ALLOWED_HOSTS: variable(
+    z
+      .string()
+      .default('lookaside.fbsbx.com')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((host) => host.trim().toLowerCase())
+          .filter(Boolean),
+      )
+      .refine((hosts) => hosts.every((host) => MEDIA_HOST_ENTRY.test(host)), {
+        message: 'expected comma-separated host names (lookaside.fbsbx.com), wildcards (*.fbsbx.com) or origins (http://127.0.0.1:8080)',
+      }),
+    {
+      description:
+        "Hosts media is downloaded from (https only), besides WHATSAPP_GRAPH_URL's own: names, *.wildcards, or whole origins such as http://127.0.0.1:8080 for a local stand-in. The access token is sent to no other host; an inline URL elsewhere falls back to the Graph API lookup.",
+    },
+  ),
   MEDIA_URL_TTL_SECONDS: variable(positiveInt.max(604_800).default(3600), { description: 'Lifetime of the presigned media URL in events.' }),
   ACCESS_TOKEN_CACHE_TTL_SECONDS: variable(positiveInt.default(86_400), { description: "How long a tenant's access token stays cached in Redis." }),
   WHATSAPP_API_VERSION: variable(
@@ -165,8 +213,13 @@ export const envSchema = z.object({
   RATE_LIMIT_PER_MINUTE: variable(positiveInt.default(1000), {
     description: "Webhooks per minute per tenant (sliding window, shared through Redis) unless the tenant's rateLimitPerMinute says otherwise.",
   }),
-  DEDUP_TTL_SECONDS: variable(positiveInt.default(86_400), {
-    description: 'How long a received update is remembered for dedup (about 90 bytes of Redis per update).',
+  DEDUP_TTL_SECONDS: variable(positiveInt.default(604_800), {
+    description:
+      'How long a received update and a published event are remembered for dedup (default 7 days, as long as Meta retries; Redis memory per million marks in docs/capacity.md).',
+  }),
+  EVENT_CLAIM_TTL_SECONDS: variable(positiveInt.default(900), {
+    description:
+      'How long a worker holds the claim on an event it is building (two copies of one webhook in flight make one event); a claim whose holder died is taken over after this. Keep it above MEDIA_DOWNLOAD_TIMEOUT_MS.',
   }),
   STATUS_TTL_SECONDS: variable(positiveInt.default(604_800), {
     description:

@@ -9,7 +9,21 @@ export interface Config {
   env: Env['NODE_ENV'];
   role: Role;
   logLevel: Env['LOG_LEVEL'];
-  http: { port: number; workerPort: number; bodyLimitBytes: number; shutdownTimeoutMs: number; shutdownDelayMs: number };
+  http: {
+    port: number;
+    workerPort: number;
+    adminPort: number | undefined;
+    metricsPort: number | undefined;
+    requestTimeoutMs: number;
+    headersTimeoutMs: number;
+    keepAliveTimeoutMs: number;
+    bodyLimitBytes: number;
+    maxInflightBytes: number;
+    maxAccountsPerWebhook: number;
+    maxUpdatesPerWebhook: number;
+    shutdownTimeoutMs: number;
+    shutdownDelayMs: number;
+  };
   redis: { url: string; keyPrefix: string };
   rabbitmq: {
     url: string;
@@ -54,8 +68,17 @@ export interface Config {
     resetTimeoutMs: number;
   };
   graph: { baseUrl: string; apiVersion: string; timeoutMs: number; maxAttempts: number; retryDelayMs: number; ratePerSecond: number };
-  media: { concurrency: number; maxAttempts: number; idleTimeoutMs: number; urlTtlSeconds: number; tokenCacheTtlSeconds: number };
+  media: {
+    concurrency: number;
+    maxAttempts: number;
+    idleTimeoutMs: number;
+    downloadTimeoutMs: number;
+    allowedHosts: string[];
+    urlTtlSeconds: number;
+    tokenCacheTtlSeconds: number;
+  };
   dedupTtlSeconds: number;
+  eventClaimTtlSeconds: number;
   statusTtlSeconds: number;
   rateLimitPerMinute: number;
 }
@@ -91,6 +114,11 @@ export function loadConfig(source: NodeJS.ProcessEnv = readProcessEnv()): Config
       );
     }
   }
+  if (result.success && result.data.EVENT_CLAIM_TTL_SECONDS * 1000 <= result.data.MEDIA_DOWNLOAD_TIMEOUT_MS) {
+    problems.push(
+      `EVENT_CLAIM_TTL_SECONDS: must be longer than MEDIA_DOWNLOAD_TIMEOUT_MS (${result.data.MEDIA_DOWNLOAD_TIMEOUT_MS} ms), or a slow media copy could lose its claim and publish twice (got "${result.data.EVENT_CLAIM_TTL_SECONDS}")`,
+    );
+  }
   if (problems.length > 0 || !result.success) throw new ConfigError(problems);
   return toConfig(result.data);
 }
@@ -109,7 +137,15 @@ function toConfig(env: Env): Config {
     http: {
       port: env.PORT,
       workerPort: env.WORKER_PORT,
+      adminPort: env.ADMIN_PORT,
+      metricsPort: env.METRICS_PORT,
+      requestTimeoutMs: env.HTTP_REQUEST_TIMEOUT_MS,
+      headersTimeoutMs: env.HTTP_HEADERS_TIMEOUT_MS,
+      keepAliveTimeoutMs: env.HTTP_KEEP_ALIVE_TIMEOUT_MS,
       bodyLimitBytes: env.BODY_LIMIT_BYTES,
+      maxInflightBytes: env.RECEIVER_MAX_INFLIGHT_BYTES,
+      maxAccountsPerWebhook: env.MAX_ACCOUNTS_PER_WEBHOOK,
+      maxUpdatesPerWebhook: env.MAX_UPDATES_PER_WEBHOOK,
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
     },
@@ -171,10 +207,13 @@ function toConfig(env: Env): Config {
       concurrency: env.MEDIA_CONCURRENCY,
       maxAttempts: env.MEDIA_MAX_ATTEMPTS,
       idleTimeoutMs: env.MEDIA_IDLE_TIMEOUT_MS,
+      downloadTimeoutMs: env.MEDIA_DOWNLOAD_TIMEOUT_MS,
+      allowedHosts: env.MEDIA_ALLOWED_HOSTS,
       urlTtlSeconds: env.MEDIA_URL_TTL_SECONDS,
       tokenCacheTtlSeconds: env.ACCESS_TOKEN_CACHE_TTL_SECONDS,
     },
     dedupTtlSeconds: env.DEDUP_TTL_SECONDS,
+    eventClaimTtlSeconds: env.EVENT_CLAIM_TTL_SECONDS,
     statusTtlSeconds: env.STATUS_TTL_SECONDS,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
   };

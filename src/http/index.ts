@@ -2,6 +2,6 @@ export { correlationId, correlationIdFrom, CORRELATION_HEADER } from './correlat
 export { answerError, errorHandler, notFound } from './error.middleware';
 export { locals, type AppLocals } from './locals';
 export { openapiRoutes, OPENAPI_FILE } from './openapi.routes';
-export { opsRoutes } from './ops.routes';
+export { metricsRoutes, opsRoutes } from './ops.routes';
 export { recordRequest, requestLog, type RequestRecord } from './request-log.middleware';
 export { sendJson } from './send-json';

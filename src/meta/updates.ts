@@ -34,6 +34,57 @@ export const KNOWN_MESSAGE_TYPES: ReadonlySet<string> = new Set([
   'ephemeral',
 ]);
 
+/**
+ * Webhook fields Meta documents for WhatsApp Business Accounts (metric labels use `other` for any
+ * other field; the event itself keeps the field's name as its type).
+ */
+export const KNOWN_FIELDS: ReadonlySet<string> = new Set([
+  'messages',
+  'account_alerts',
+  'account_review_update',
+  'account_settings_update',
+  'account_update',
+  'automatic_events',
+  'business_capability_update',
+  'business_status_update',
+  'business_username_updates',
+  'calls',
+  'flows',
+  'group_lifecycle_update',
+  'group_participants_update',
+  'group_settings_update',
+  'group_status_update',
+  'history',
+  'message_echoes',
+  'message_template_components_update',
+  'message_template_quality_update',
+  'message_template_status_update',
+  'messaging_handovers',
+  'partner_solutions',
+  'payment_configuration_update',
+  'phone_number_name_update',
+  'phone_number_quality_update',
+  'security',
+  'smb_app_state_sync',
+  'smb_message_echoes',
+  'standby',
+  'template_category_update',
+  'template_correct_category_detection',
+  'tracking_events',
+  'user_id_update',
+  'user_preferences',
+]);
+
+/** A metric label for an update's type, from a closed set whatever the payload says. */
+export function updateTypeLabel(kind: 'message' | 'status' | 'notification', type: string): string {
+  if (kind === 'message') return KNOWN_MESSAGE_TYPES.has(type) ? type : 'other';
+  if (kind === 'status') return KNOWN_STATUSES.has(type) ? type : 'other';
+  return KNOWN_FIELDS.has(type) ? type : 'other';
+}
+
+/** Statuses Meta sends for outbound messages. */
+export const KNOWN_STATUSES: ReadonlySet<string> = new Set(['sent', 'delivered', 'read', 'played', 'failed', 'deleted', 'warning']);
+
 /** A Meta-provided name made safe for routing keys and metric labels: `[a-z0-9_]`, at most 64 characters. */
 export function safeName(name: string | undefined): string {
   const clean = (name ?? '')

@@ -17,6 +17,22 @@ export class Metrics {
     labelNames: ['tenant', 'message_type', 'status'] as const,
     registers: [this.registry],
   });
+  readonly signatureMatched = new Counter({
+    name: 'webhook_signature_matched_total',
+    help: "Signed webhooks by tenant and the app secret that matched (current, or previous while a rotation's overlap lasts)",
+    labelNames: ['tenant', 'secret'] as const,
+    registers: [this.registry],
+  });
+  readonly receiverShed = new Counter({
+    name: 'webhook_shed_total',
+    help: 'Webhooks refused with 503 before their body was read, because the receiver already held RECEIVER_MAX_INFLIGHT_BYTES of bodies',
+    registers: [this.registry],
+  });
+  readonly receiverInflightBytes = new Gauge({
+    name: 'webhook_inflight_body_bytes',
+    help: 'Request-body bytes the receiver has reserved for webhooks being read and checked right now',
+    registers: [this.registry],
+  });
   readonly httpDuration = new Histogram({
     name: 'http_request_duration_seconds',
     help: 'HTTP request duration by route, method and status',
@@ -96,6 +112,12 @@ export class Metrics {
     name: 'events_published_total',
     help: 'Normalized events confirmed by the broker, by tenant, kind and type',
     labelNames: ['tenant', 'kind', 'type'] as const,
+    registers: [this.registry],
+  });
+  readonly eventsClaimHeld = new Counter({
+    name: 'events_claim_held_total',
+    help: 'Events skipped because another hand-off of the same webhook was building them at that moment (concurrent duplicate deliveries)',
+    labelNames: ['tenant'] as const,
     registers: [this.registry],
   });
   readonly updateFailures = new Counter({

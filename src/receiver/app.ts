@@ -7,8 +7,10 @@ import { webhookHandler, type WebhookHandlerDeps } from './webhook.handler';
 
 export interface ReceiverDeps extends WebhookHandlerDeps {
   readiness: Readiness;
-  /** Operator routes (`/admin/*`), when ADMIN_TOKEN is set. */
+  /** Operator routes (`/admin/*`), when ADMIN_TOKEN is set and no ADMIN_PORT takes them elsewhere. */
   admin?: Router;
+  /** False when METRICS_PORT serves `/metrics` instead of this port. */
+  serveMetrics: boolean;
 }
 
 export interface Receiver {
@@ -32,7 +34,7 @@ export function createApp(deps: ReceiverDeps): Receiver {
   app.post('/webhook', (req, res) => webhook(req, res));
   app.use(correlationId(), requestLog(deps.logger, deps.metrics));
   app.get('/webhook', verifySubscription(deps.tenants));
-  app.use(opsRoutes(deps.readiness, deps.metrics), openapiRoutes());
+  app.use(opsRoutes(deps.readiness, deps.metrics, { serveMetrics: deps.serveMetrics }), openapiRoutes());
   if (deps.admin) app.use(deps.admin);
   app.use(notFound());
   app.use(errorHandler(deps.logger));

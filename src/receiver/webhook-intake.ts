@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DedupStore } from '../cache';
 import type { HandoffPublisher } from '../messaging';
-import { KNOWN_MESSAGE_TYPES, listUpdates, type EntryRef, type Update } from '../meta';
+import { listUpdates, updateTypeLabel, type EntryRef, type Update } from '../meta';
 import { LogThrottle, type Logger, type Metrics } from '../observability';
 import type { Tenant } from '../tenants';
 import { buildRawKey } from './raw-key';
@@ -106,7 +106,7 @@ export class WebhookIntake {
 
   private count(tenant: string, updates: readonly Update[], status: IntakeResult): void {
     for (const update of updates) {
-      const type = update.kind !== 'message' ? update.kind : KNOWN_MESSAGE_TYPES.has(update.type) ? update.type : 'other';
+      const type = update.kind !== 'message' ? update.kind : updateTypeLabel(update.kind, update.type);
       this.metrics.webhookReceived.inc({ tenant, message_type: type, status });
     }
   }

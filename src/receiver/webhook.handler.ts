@@ -1,10 +1,11 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import getRawBody from 'raw-body';
-import { ValidationError } from '../errors';
+import { TransientError, ValidationError } from '../errors';
 import { answerError, correlationIdFrom, CORRELATION_HEADER, recordRequest, sendJson } from '../http';
-import { parseEnvelope } from '../meta';
+import { checkEnvelopeBounds, parseEnvelope, type EnvelopeLimits } from '../meta';
 import { currentContext, runWithContext, type Logger, type Metrics } from '../observability';
 import type { TenantResolver } from '../tenants';
+import type { BodyBudget } from './body-budget';
 import { parseSignatureHeader, verifySignature } from './signature';
 import { tenantShares } from './tenant-shares';
 import type { WebhookIntake } from './webhook-intake';
@@ -18,6 +19,10 @@ export interface WebhookHandlerDeps {
   rateLimit: WebhookRateLimit;
   /** Largest body accepted; a larger Content-Length gets 413 before the body is read. */
   bodyLimitBytes: number;
+  /** Bodies held at once by this process (RECEIVER_MAX_INFLIGHT_BYTES); past it, 503 before reading. */
+  bodyBudget: BodyBudget;
+  /** Accounts and updates one POST may carry (checked before any tenant lookup). */
+  envelopeLimits: EnvelopeLimits;
 }
 
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
@@ -26,7 +31,8 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
  * `POST /webhook`, on Node's own request and response: every POST from Meta is this handler and
  * nothing else (no router, no middleware chain), as it is the one route under load. It does only
  * what the acknowledgement needs, in this order: correlation id → content type → signature
- * header present → raw bytes (size limit) → envelope → tenant → HMAC over the exact bytes →
+ * header present → room in the body budget → raw bytes (size limit) → envelope and its bounds
+ * (short plain ids, few accounts, not far more updates than Meta batches) → tenant → HMAC over the exact bytes →
  * per-tenant rate limit (with the dedup lookup, in one Redis round trip) → durable hand-off → 200.
  * Archiving, normalization and media happen in the worker.
  *
@@ -62,19 +68,34 @@ async function handle(deps: WebhookHandlerDeps, req: IncomingMessage, res: Serve
   }
   // Checked before the body is read, so an unsigned request never costs a 3 MB read.
   const signature = parseSignatureHeader(single(req.headers['x-hub-signature-256']));
+  const reserved = reservation(req, deps.bodyLimitBytes);
+  if (!deps.bodyBudget.tryReserve(reserved)) {
+    deps.metrics.receiverShed.inc();
+    res.setHeader('Retry-After', '1');
+    res.setHeader('Connection', 'close');
+    // The body is never read: once the answer is out, the connection goes (reading it off would cost what shedding saves).
+    res.once('finish', () => req.socket.destroySoon());
+    req.socket.pause();
+    throw new TransientError('receiver_busy', 'The receiver is reading as many webhook bodies as it can hold; retry shortly');
+  }
+  res.once('close', () => deps.bodyBudget.release(reserved));
   const raw = await readBody(req, deps.bodyLimitBytes);
   const envelope = parseEnvelope(raw);
+  checkEnvelopeBounds(envelope, deps.envelopeLimits);
   const shares = await tenantShares(deps.tenants, envelope.entries);
   const tenants = shares.map((share) => share.tenant);
-  verifySignature(
-    raw,
-    signature,
-    tenants.map((tenant) => tenant.appSecret),
-  );
+  const matched = verifySignature(raw, signature, tenants);
+  tenants.forEach((tenant, i) => deps.metrics.signatureMatched.inc({ tenant: tenant.id, secret: matched[i] ?? 'current' }));
   const seen = deps.intake.lookup(shares);
   await deps.rateLimit.check(tenants, res);
   const status = await deps.intake.accept(raw, await seen, correlationId);
   sendJson(res, 200, { status, correlationId });
+}
+
+/** Bytes to hold for a body: what Content-Length says (a larger one is refused by the reader), else the limit. */
+function reservation(req: IncomingMessage, limit: number): number {
+  const length = Number(req.headers['content-length']);
+  return Number.isSafeInteger(length) && length >= 0 ? Math.min(length, limit) : limit;
 }
 
 /** Node joins repeated headers into one string; only a few (set-cookie) come as a list. */

@@ -1,15 +1,32 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
+import { LRUCache } from 'lru-cache';
 import type { TenantCache } from '../cache/tenant.cache';
-import type { EntryRef } from '../meta';
 import { LogThrottle, type Logger, type Metrics } from '../observability';
 import { keysOf, type Tenant, type TenantKey, type TenantSource } from './tenant';
 
 export interface TenantResolverOptions {
   /** How long a lookup is kept in this process (0 disables). Invalidations clear it everywhere at once. */
   memoryTtlMs: number;
-  /** Bound on lookups kept in memory; the oldest go first. @default 10000 */
+  /** Bound on lookups kept in memory; the least recently used go first. @default 10000 */
   memoryMaxEntries?: number;
+  /** Bound on the bytes those lookups hold (keys are fixed-size hashes, records counted as JSON). @default 8 MiB */
+  memoryMaxBytes?: number;
+  /**
+   * How long an id no tenant owns is remembered as unknown, in this process only: an unsigned
+   * sender's ids are never written to Redis. @default 30000
+   */
+  negativeTtlMs?: number;
 }
+
+/** What the resolver looks an entry up by: its account id, then its phone number ids. */
+export interface AccountRef {
+  accountId: string;
+  phoneNumberIds: readonly string[];
+}
+
+/** Phone number ids tried for one account that is not known by its own id. */
+const MAX_PHONE_LOOKUPS = 4;
+const UNKNOWN_MAX_ENTRIES = 10_000;
 
 /**
  * Finds the tenant that owns an account, through two caches: this process's memory (short TTL,
@@ -19,7 +36,8 @@ export interface TenantResolverOptions {
  * so the receiver answers 503 and Meta retries.
  */
 export class TenantResolver {
-  private readonly memory = new Map<string, { tenant: Tenant | null; expiresAt: number }>();
+  private readonly memory: LRUCache<string, Tenant> | undefined;
+  private readonly unknown: LRUCache<string, true>;
   private readonly throttle = new LogThrottle();
 
   constructor(
@@ -27,12 +45,28 @@ export class TenantResolver {
     private readonly cache: TenantCache,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
-    private readonly options: TenantResolverOptions = { memoryTtlMs: 0 },
-  ) {}
+    options: TenantResolverOptions = { memoryTtlMs: 0 },
+  ) {
+    if (options.memoryTtlMs > 0) {
+      this.memory = new LRUCache<string, Tenant>({
+        max: options.memoryMaxEntries ?? 10_000,
+        maxSize: options.memoryMaxBytes ?? 8 * 1024 * 1024,
+        sizeCalculation: (tenant, key) => key.length + JSON.stringify(tenant).length,
+        ttl: options.memoryTtlMs,
+      });
+    }
+    this.unknown = new LRUCache<string, true>({ max: UNKNOWN_MAX_ENTRIES, ttl: options.negativeTtlMs ?? 30_000 });
+  }
 
-  /** The tenant of an `entry[]`: by its account id, else by a phone number id of its changes. */
-  async resolveEntry(entry: EntryRef): Promise<Tenant | null> {
-    const keys: TenantKey[] = [{ by: 'account', id: entry.accountId }, ...entry.phoneNumberIds.map((id): TenantKey => ({ by: 'phone', id }))];
+  /**
+   * The tenant of an `entry[]` (or of all entries of one account): by its account id, else by
+   * the first of its phone number ids (at most four are tried) that a tenant owns.
+   */
+  async resolveEntry(entry: AccountRef): Promise<Tenant | null> {
+    const keys: TenantKey[] = [
+      { by: 'account', id: entry.accountId },
+      ...entry.phoneNumberIds.slice(0, MAX_PHONE_LOOKUPS).map((id): TenantKey => ({ by: 'phone', id })),
+    ];
     for (const key of keys) {
       const tenant = await this.resolve(key);
       if (tenant) return tenant;
@@ -41,15 +75,20 @@ export class TenantResolver {
   }
 
   async resolve(key: TenantKey): Promise<Tenant | null> {
-    const memoryKey = `${key.by}:${key.id}`;
-    const remembered = this.memory.get(memoryKey);
-    if (remembered && remembered.expiresAt > Date.now()) {
+    const memoryKey = memoryKeyOf(key);
+    const remembered = this.memory?.get(memoryKey);
+    if (remembered) {
       this.metrics.cacheHit.inc({ cache: 'tenant_memory' });
-      return remembered.tenant;
+      return remembered;
     }
-    if (this.options.memoryTtlMs > 0) this.metrics.cacheMiss.inc({ cache: 'tenant_memory' });
+    if (this.unknown.has(memoryKey)) {
+      this.metrics.cacheHit.inc({ cache: 'tenant_unknown' });
+      return null;
+    }
+    if (this.memory) this.metrics.cacheMiss.inc({ cache: 'tenant_memory' });
     const tenant = await this.resolveShared(key);
-    this.remember(memoryKey, tenant);
+    if (tenant) this.memory?.set(memoryKey, tenant);
+    else this.unknown.set(memoryKey, true);
     return tenant;
   }
 
@@ -68,8 +107,9 @@ export class TenantResolver {
    * as unknown, and re-reads a file source. Called on every instance by a cache invalidation.
    */
   forget(tenantId?: string): void {
-    for (const [key, entry] of this.memory) {
-      if (tenantId === undefined || entry.tenant === null || entry.tenant.id === tenantId) this.memory.delete(key);
+    this.unknown.clear();
+    for (const [key, tenant] of this.memory?.entries() ?? []) {
+      if (tenantId === undefined || tenant.id === tenantId) this.memory?.delete(key);
     }
     try {
       this.source.reload?.();
@@ -90,6 +130,15 @@ export class TenantResolver {
     }
     const found = await Promise.all(accountIds.map((id) => this.resolve({ by: 'account', id })));
     return found.filter(Boolean).length;
+  }
+
+  /**
+   * Whether a tenant with this id exists: true or false for a source that can list its tenants
+   * (the file), undefined for one that cannot (the Tenant Service looks tenants up by account only).
+   */
+  async knows(tenantId: string): Promise<boolean | undefined> {
+    const tenants = await this.source.list();
+    return tenants ? tenants.some((tenant) => tenant.id === tenantId) : undefined;
   }
 
   /**
@@ -120,23 +169,17 @@ export class TenantResolver {
       );
     }
     const tenant = await this.source.find(key);
-    if (cacheUsable) {
-      const write = tenant ? this.cache.set([key, ...keysOf(tenant)], tenant) : this.cache.setUnknown(key);
-      write.catch((err: unknown) => this.logger.warn('tenant cache write failed', { cause: String(err) }));
+    // Only tenants are written to Redis (a bounded set): an unknown id stays in this process's memory.
+    if (cacheUsable && tenant) {
+      this.cache.set([key, ...keysOf(tenant)], tenant).catch((err: unknown) => this.logger.warn('tenant cache write failed', { cause: String(err) }));
     }
     return tenant;
   }
+}
 
-  private remember(key: string, tenant: Tenant | null): void {
-    if (this.options.memoryTtlMs <= 0) return;
-    this.memory.delete(key);
-    this.memory.set(key, { tenant, expiresAt: Date.now() + this.options.memoryTtlMs });
-    const max = this.options.memoryMaxEntries ?? 10_000;
-    if (this.memory.size > max) {
-      const oldest = this.memory.keys().next().value;
-      if (oldest !== undefined) this.memory.delete(oldest);
-    }
-  }
+/** A fixed-size key whatever the id's length. */
+function memoryKeyOf(key: TenantKey): string {
+  return `${key.by}:${createHash('sha256').update(key.id).digest('base64url')}`;
 }
 
 function sameSecret(expected: string, given: string): boolean {

@@ -8,19 +8,30 @@ const RESERVED_IDS = new Set(['failed']);
 const idString = z.union([z.string().min(1), z.number().int().nonnegative().transform(String)]);
 
 /** The tenant record of the contract (the tenants file holds an array; the Tenant Service returns one). */
-export const tenantSchema = z.object({
-  id: z
-    .string()
-    .regex(TENANT_ID_PATTERN, 'must be 1-64 letters, digits, "-" or "_", starting with a letter or digit')
-    .refine((id) => !RESERVED_IDS.has(id), 'is reserved'),
-  name: z.string().min(1),
-  businessAccountId: idString,
-  phoneNumberIds: z.array(idString).default([]),
-  appSecret: z.string().min(1),
-  verifyToken: z.string().min(1),
-  accessToken: z.string().min(1),
-  rateLimitPerMinute: z.number().int().positive().optional(),
-});
+export const tenantSchema = z
+  .object({
+    id: z
+      .string()
+      .regex(TENANT_ID_PATTERN, 'must be 1-64 letters, digits, "-" or "_", starting with a letter or digit')
+      .refine((id) => !RESERVED_IDS.has(id), 'is reserved'),
+    name: z.string().min(1),
+    businessAccountId: idString,
+    phoneNumberIds: z.array(idString).default([]),
+    appSecret: z.string().min(1),
+    /**
+     * The app secret before a rotation, accepted beside `appSecret` until `previousAppSecretExpiresAt`
+     * (required with it): Meta and the registry can then switch in either order without 401s.
+     */
+    previousAppSecret: z.string().min(1).optional(),
+    previousAppSecretExpiresAt: z.iso.datetime({ offset: true }).optional(),
+    verifyToken: z.string().min(1),
+    accessToken: z.string().min(1),
+    rateLimitPerMinute: z.number().int().positive().optional(),
+  })
+  .refine((tenant) => (tenant.previousAppSecret === undefined) === (tenant.previousAppSecretExpiresAt === undefined), {
+    message: 'previousAppSecret and previousAppSecretExpiresAt go together',
+    path: ['previousAppSecretExpiresAt'],
+  });
 
 export type Tenant = z.output<typeof tenantSchema>;
 

@@ -2,7 +2,7 @@ import type { DedupStore, StatusOrderStore, StatusTransition } from '../cache';
 import { AppError, PermanentError, TransientError } from '../errors';
 import type { StateManagerClient, StateMessage } from '../integrations';
 import type { EventPublisher, HandoffMessage, StateOutboxPublisher } from '../messaging';
-import { KNOWN_MESSAGE_TYPES, listUpdates, parseEnvelope, type Update } from '../meta';
+import { listUpdates, parseEnvelope, updateTypeLabel, type Update } from '../meta';
 import { LogThrottle, type Logger, type Metrics } from '../observability';
 import type { TenantResolver } from '../tenants';
 import type { ArchiveStep } from './archive.handler';
@@ -14,8 +14,10 @@ import type { MediaPort } from './processors';
 
 export interface ProcessDeps {
   tenants: TenantResolver;
-  /** Marks of events already confirmed by the broker (namespace `ev`). */
+  /** Marks of events already confirmed by the broker, and claims on those being built (namespace `ev`). */
   eventDedup: DedupStore;
+  /** How long a claim lasts if its holder never finishes (EVENT_CLAIM_TTL_SECONDS). */
+  claimLeaseMs: number;
   statusOrder: StatusOrderStore;
   events: EventPublisher;
   media: MediaPort;
@@ -35,6 +37,13 @@ const throttle = new LogThrottle();
  * confirms as soon as it is built (a slow media download does not hold a text back). Events
  * already confirmed for an earlier delivery are skipped by their stable id. If some updates
  * fail, the others stay published and only the failing ones are retried.
+ *
+ * Two hand-offs of the same webhook in flight at once (Meta sends a retry while the first POST
+ * is still being answered) make one event: each event is claimed in Redis, with the lookup, by
+ * the hand-off that builds it; the other skips it. Skipping is safe because the holder's own
+ * hand-off stays unacknowledged in the broker until its event is confirmed, retried or stored
+ * as failed; a holder whose publish fails gives the claim up, and a worker killed mid-message
+ * is redelivered the same hand-off id, which takes its own claim back.
  *
  * Live traffic is archived beside its events (a replay comes from the archive); the hand-off is
  * settled only once both are done, so nothing is acked before its archive is written or queued.
@@ -59,7 +68,8 @@ export function processHandler(deps: ProcessDeps): HandoffHandler {
 async function processUpdates(handoff: HandoffMessage, deps: ProcessDeps): Promise<HandlerOutcome> {
   let entries;
   try {
-    entries = parseEnvelope(handoff.body).entries.filter((entry) => handoff.entryIndexes.includes(entry.index));
+    const wanted = new Set(handoff.entryIndexes);
+    entries = parseEnvelope(handoff.body).entries.filter((entry) => wanted.has(entry.index));
   } catch (cause) {
     throw new PermanentError('unparseable_payload', 'Hand-off payload is not a WhatsApp webhook', { cause });
   }
@@ -82,7 +92,8 @@ async function processUpdates(handoff: HandoffMessage, deps: ProcessDeps): Promi
     record.catch(() => undefined); // awaited (and reported) where the event is built, if it is
     statusRecords.set(update.ref, record);
   }
-  const published = await deps.eventDedup.seen(handoff.tenantId, ids);
+  const claims = await deps.eventDedup.claim(handoff.tenantId, ids, handoff.handoffId, deps.claimLeaseMs);
+  for (const claim of claims) if (claim === 'held') deps.metrics.eventsClaimHeld.inc({ tenant: handoff.tenantId });
 
   const ctx: BuildContext = {
     tenantId: handoff.tenantId,
@@ -95,10 +106,20 @@ async function processUpdates(handoff: HandoffMessage, deps: ProcessDeps): Promi
     statusOrder: deps.statusOrder,
     statusRecords,
   };
-  const results = await Promise.allSettled(updates.map((update, i) => (published[i] ? Promise.resolve() : publishOne(update, ids[i]!, ctx, deps))));
+  const results = await Promise.allSettled(updates.map((update, i) => (claims[i] === 'claimed' ? publishOne(update, ids[i]!, ctx, deps) : Promise.resolve())));
 
-  const failed = results.flatMap((result, i) => (result.status === 'rejected' ? [{ ref: updates[i]?.ref ?? '', error: result.reason as unknown }] : []));
+  const failed = results.flatMap((result, i) =>
+    result.status === 'rejected' ? [{ ref: updates[i]?.ref ?? '', id: ids[i]!, error: result.reason as unknown }] : [],
+  );
   if (failed.length === 0) return { status: 'done' };
+  // Given up so that a copy of this webhook arriving before the retry may publish them.
+  await deps.eventDedup
+    .release(
+      handoff.tenantId,
+      failed.map((f) => f.id),
+      handoff.handoffId,
+    )
+    .catch((err: unknown) => deps.logger.warn('claims not released; they lapse after EVENT_CLAIM_TTL_SECONDS', { cause: String(err) }));
   for (const { error } of failed) {
     deps.metrics.updateFailures.inc({ tenant: handoff.tenantId, reason: error instanceof AppError ? error.code : 'internal_error' });
   }
@@ -157,11 +178,7 @@ function decisive(errors: unknown[]): unknown {
   return errors.find((error) => !(error instanceof TransientError)) ?? errors[0];
 }
 
-const STATUS_TYPES = new Set(['sent', 'delivered', 'read', 'played', 'failed', 'deleted', 'warning']);
-
 /** Bounded metric label for an event type. */
 function typeLabel(event: Pick<InboundEvent, 'kind' | 'type'>): string {
-  if (event.kind === 'message') return KNOWN_MESSAGE_TYPES.has(event.type) ? event.type : 'other';
-  if (event.kind === 'status') return STATUS_TYPES.has(event.type) ? event.type : 'other';
-  return event.type;
+  return updateTypeLabel(event.kind, event.type);
 }

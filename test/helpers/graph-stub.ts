@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Readable } from 'node:stream';
 
 /** What the stand-in does for one request: answer with a status, stall, or serve the media. */
-export type Step = number | 'ok' | 'stall' | 'cut' | 'slow';
+export type Step = number | 'ok' | 'stall' | 'cut' | 'slow' | 'drip';
 
 export interface StubMedia {
   id: string;
@@ -21,6 +21,8 @@ export interface StubMedia {
   download?: Step[];
   /** Only this token is accepted (401 otherwise). */
   token?: string;
+  /** The download answers 302 with this Location. */
+  redirectTo?: string;
 }
 
 export interface RecordedRequest {
@@ -42,6 +44,8 @@ export class GraphStub {
   maxConcurrentDownloads = 0;
   /** How long a `slow` download takes. */
   slowMs = 1500;
+  /** A `drip` download sends one byte this often, forever (never idle long enough to look stalled). */
+  dripMs = 200;
   private readonly media = new Map<string, StubMedia>();
   private readonly counters = new Map<string, number>();
   private server: Server | undefined;
@@ -86,6 +90,7 @@ export class GraphStub {
     const step = this.next(`${kind}:${id}`, kind === 'download' ? media.download : media.lookup);
     if (typeof step === 'number') return void res.writeHead(step, { 'content-type': 'application/json' }).end('{"error":{}}');
     if (kind === 'lookup') return this.answerLookup(res, media);
+    if (media.redirectTo) return void res.writeHead(302, { location: media.redirectTo }).end();
     this.serve(res, media, step);
   }
 
@@ -128,6 +133,13 @@ export class GraphStub {
           res.end();
         }
       }, this.slowMs / 10);
+      res.on('close', () => clearInterval(timer));
+      return;
+    }
+    if (step === 'drip') {
+      const bytes = Buffer.isBuffer(media.body) ? media.body : media.body.chunk(0, 4096);
+      let sent = 0;
+      const timer = setInterval(() => res.write(bytes.subarray(sent % bytes.length, (sent++ % bytes.length) + 1)), this.dripMs);
       res.on('close', () => clearInterval(timer));
       return;
     }

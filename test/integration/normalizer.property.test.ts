@@ -3,7 +3,7 @@ import pLimit from 'p-limit';
 import { StatusOrderStore, TokenCache } from '../../src/cache';
 import { ValidationError } from '../../src/errors';
 import { loadConfig } from '../../src/config';
-import { GraphApiClient, TenantThrottle } from '../../src/integrations';
+import { GraphApiClient, MediaHostPolicy, TenantThrottle } from '../../src/integrations';
 import { listUpdates, parseEnvelope, type Update } from '../../src/meta';
 import { createLogger, Metrics } from '../../src/observability';
 import { createS3, MediaStore } from '../../src/storage';
@@ -139,7 +139,7 @@ describe('normalizer (property-based, against real Redis and the object store)',
     await harness.objects().ensureBucket(harness.mediaBucket);
     const tenants = new TenantResolver(
       new TenantsFileSource([acme]),
-      new TenantCache(redis, metrics, { keyPrefix: harness.prefix, ttlSeconds: 60, negativeTtlSeconds: 5 }),
+      new TenantCache(redis, metrics, { keyPrefix: harness.prefix, ttlSeconds: 60 }),
       logger,
       metrics,
     );
@@ -153,14 +153,22 @@ describe('normalizer (property-based, against real Redis and the object store)',
       statusOrder: new StatusOrderStore(redis, { keyPrefix: harness.prefix, ttlSeconds: 60 }),
       media: new MediaService(
         {
-          graph: new GraphApiClient({ baseUrl: graph.url, apiVersion: 'v21.0', timeoutMs: 2000, maxAttempts: 1, throttle: (t) => throttle.wait(t), metrics }),
+          graph: new GraphApiClient({
+            baseUrl: graph.url,
+            apiVersion: 'v21.0',
+            timeoutMs: 2000,
+            maxAttempts: 1,
+            throttle: (t) => throttle.wait(t),
+            hosts: new MediaHostPolicy([], graph.url),
+            metrics,
+          }),
           store: new MediaStore(s3, s3, harness.mediaBucket, metrics),
           tokens: new AccessTokens(new TokenCache(redis, { keyPrefix: harness.prefix, ttlSeconds: 60 }), tenants, logger),
           limit: pLimit(8),
           logger,
           metrics,
         },
-        { urlTtlSeconds: 3600, idleTimeoutMs: 2000, maxAttempts: 1 },
+        { urlTtlSeconds: 3600, idleTimeoutMs: 2000, downloadTimeoutMs: 10_000, maxAttempts: 1 },
       ),
     };
     expect(config.TENANTS_FILE).toBeDefined();

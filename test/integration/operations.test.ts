@@ -5,6 +5,7 @@ import request from 'supertest';
 import { QUEUES } from '../../src/messaging';
 import type { InboundEvent } from '../../src/worker';
 import { tenant } from '../helpers/fixtures';
+import { tenantCacheKey } from '../helpers/redis-keys';
 import { Harness, type QueueReader, type RunningService } from '../helpers/harness';
 import { stack } from '../helpers/stack';
 import { eventually } from '../helpers/wait';
@@ -161,7 +162,8 @@ describe('operations', () => {
 
   describe('cache control', () => {
     it('when the service started, then every tenant of the file was warmed into Redis', async () => {
-      for (const t of [acme, other]) expect(await harness.redis().get(`${harness.prefix}tenant:account:${t.businessAccountId}`)).toContain(`"id":"${t.id}"`);
+      for (const t of [acme, other])
+        expect(await harness.redis().get(tenantCacheKey(harness.prefix, 'account', t.businessAccountId))).toContain(`"id":"${t.id}"`);
     });
 
     it('when a tenant changes, then old values are served until an invalidation reaches every instance, and the new ones right after', async () => {

@@ -1,6 +1,7 @@
 import request from 'supertest';
 import { QUEUES } from '../../src/messaging';
 import { tenant } from '../helpers/fixtures';
+import { tenantCacheKey } from '../helpers/redis-keys';
 import { Harness, type RunningService } from '../helpers/harness';
 import { HttpStub } from '../helpers/http-stub';
 
@@ -59,14 +60,14 @@ describe('tenant resolution', () => {
       expect(tenants.count(`/tenants/by-business-account/${known.businessAccountId}`)).toBe(1);
       expect(await counter(service, 'cacheMiss')).toBe(missesBefore + 1);
       expect(await counter(service, 'cacheHit')).toBeGreaterThanOrEqual(1);
-      expect(JSON.parse((await harness.redis().get(`${harness.prefix}tenant:account:${known.businessAccountId}`))!)).toMatchObject({ id: 'known' });
-      expect(await harness.redis().ttl(`${harness.prefix}tenant:account:${known.businessAccountId}`)).toBeGreaterThan(250);
+      expect(JSON.parse((await harness.redis().get(tenantCacheKey(harness.prefix, 'account', known.businessAccountId)))!)).toMatchObject({ id: 'known' });
+      expect(await harness.redis().ttl(tenantCacheKey(harness.prefix, 'account', known.businessAccountId))).toBeGreaterThan(250);
     });
 
-    it('then an unknown account is refused and remembered as unknown (the service is not asked again)', async () => {
+    it('then an unknown account is refused and remembered as unknown in memory (the service is not asked again), never in Redis', async () => {
       for (let i = 0; i < 3; i++) expect((await harness.post(service, payload('850000000000404'), 'x')).status).toBe(404);
       expect(tenants.count('/tenants/by-business-account/850000000000404')).toBe(1);
-      expect(await harness.redis().get(`${harness.prefix}tenant:account:850000000000404`)).toBe('-');
+      expect(await harness.redis().get(tenantCacheKey(harness.prefix, 'account', '850000000000404'))).toBeNull();
     });
 
     it('then a phone number id of a cached tenant resolves the tenant too', async () => {
@@ -115,7 +116,7 @@ describe('tenant resolution', () => {
       const hits = await counter(service, 'cacheHit');
       expect((await harness.post(service, payload(known.businessAccountId), known.appSecret)).status).toBe(200);
       expect(await counter(service, 'cacheHit')).toBe(hits + 1);
-      expect(await harness.redis().ttl(`${harness.prefix}tenant:account:${known.businessAccountId}`)).toBeGreaterThan(250);
+      expect(await harness.redis().ttl(tenantCacheKey(harness.prefix, 'account', known.businessAccountId))).toBeGreaterThan(250);
     });
   });
 });

@@ -18,6 +18,8 @@ export interface MediaServiceOptions {
   urlTtlSeconds: number;
   /** A download with no bytes for this long is retried. */
   idleTimeoutMs: number;
+  /** The whole copy, every attempt included; past it the media is `download_timeout` (MEDIA_DOWNLOAD_TIMEOUT_MS). */
+  downloadTimeoutMs: number;
   /** Whole download attempts (a dropped connection mid-file starts over). */
   maxAttempts: number;
   retryDelayMs?: number;
@@ -33,7 +35,12 @@ export interface MediaServiceDeps {
   metrics: Metrics;
 }
 
-type Attempt = { tenant: Tenant; token: string; info: MediaInfo; refreshedUrl: boolean; refreshedToken: boolean };
+type Attempt = { tenant: Tenant; token: string; info: MediaInfo; refreshedUrl: boolean; refreshedToken: boolean; deadline: AbortSignal };
+
+/** Meta's media ids are digits; anything that would not fit an object key or a header is refused. */
+const MEDIA_ID = /^[A-Za-z0-9._:=-]{1,128}$/;
+/** `type/subtype` with optional parameters, printable ASCII only (it becomes the object's Content-Type). */
+const MIME_TYPE = /^[\x21-\x7e]{1,100}\/[\x21-\x7e]{1,100}(?:\s*;[\x20-\x7e]{0,200})?$/;
 
 /**
  * Copies a message's media from Meta into the media bucket at
@@ -42,9 +49,11 @@ type Attempt = { tenant: Tenant; token: string; info: MediaInfo; refreshedUrl: b
  * number) into a multipart upload; a presigned URL for consumers.
  *
  * Never throws for Meta's side of things: expired, oversize, mislabelled, mismatched or
- * unreachable media come back as `media.error` and the message is published anyway. Only an
- * outage of our own object store is thrown (TransientError), so the update is retried and the
- * media is not lost for a blip.
+ * unreachable media come back as `media.error` and the message is published anyway, and so do
+ * fields that could not be stored as they are (`media_field_invalid`), a URL off the allowed
+ * hosts (`media_url_rejected`, after trying the Graph API lookup by id) and a copy that outlasts
+ * its deadline (`download_timeout`). Only an outage of our own object store is thrown
+ * (TransientError), so the update is retried and the media is not lost for a blip.
  */
 export class MediaService implements MediaPort {
   constructor(
@@ -65,7 +74,7 @@ export class MediaService implements MediaPort {
       urlExpiresAt: null,
     };
     try {
-      return await this.deps.limit(() => this.copy(request, declared));
+      return await this.deps.limit(() => this.copy(request, declared, AbortSignal.timeout(this.options.downloadTimeoutMs)));
     } catch (err) {
       if (err instanceof TransientError && err.code === 'object_store_unavailable') throw err;
       const code = err instanceof AppError ? err.code : 'internal_error';
@@ -81,19 +90,27 @@ export class MediaService implements MediaPort {
     }
   }
 
-  private async copy(request: MediaRequest, declared: MediaContent): Promise<MediaContent> {
+  private async copy(request: MediaRequest, declared: MediaContent, deadline: AbortSignal): Promise<MediaContent> {
     const { tenant, mediaType } = request;
     if (!tenant) throw new PermanentError('tenant_unknown', 'No tenant record, so no access token to download with');
+    checkFields(declared.id, declared.mimeType);
     const started = performance.now();
-    const inlineUrl = str(request.media.url);
+    const given = str(request.media.url);
+    const inlineUrl = given && this.deps.graph.allowsMediaUrl(given) ? given : undefined;
+    if (given && !inlineUrl) {
+      this.deps.logger.warn('inline media URL is not on an allowed host; asking the Graph API instead', { messageId: request.messageId, mediaType });
+      if (!declared.id) throw new PermanentError('media_url_rejected', 'Media URL is not on an allowed host and the message has no media id');
+    }
     const attempt: Attempt = {
       tenant,
       token: await this.deps.tokens.get(tenant),
       info: { url: inlineUrl ?? '', mimeType: declared.mimeType ?? undefined, sha256: declared.sha256 ?? undefined, size: declared.size ?? undefined },
       refreshedUrl: false,
       refreshedToken: false,
+      deadline,
     };
     if (!inlineUrl) attempt.info = await this.lookup(attempt, declared.id, request);
+    checkFields(declared.id, attempt.info.mimeType ?? null);
     const fullMimeType = attempt.info.mimeType ?? declared.mimeType ?? undefined;
     const mimeType = baseMimeType(fullMimeType);
     const rule = ruleFor(mediaType, mimeType, bool(request.media.animated) === true) ?? documentFallback(mediaType, str(request.media.filename));
@@ -147,7 +164,7 @@ export class MediaService implements MediaPort {
   ): Promise<ByteMeter> {
     let download;
     try {
-      download = await this.deps.graph.download(request.tenantId, attempt.info.url, attempt.token);
+      download = await this.deps.graph.download(request.tenantId, attempt.info.url, attempt.token, attempt.deadline);
     } catch (err) {
       if (!(err instanceof AppError)) throw err;
       if (err.code === 'media_url_expired' && !attempt.refreshedUrl) {
@@ -166,11 +183,20 @@ export class MediaService implements MediaPort {
       throw err;
     }
     const meter = new ByteMeter({ maxBytes: rule.maxBytes, sniffedAs: rule.sniffedAs, idleTimeoutMs: this.options.idleTimeoutMs });
+    const onDeadline = (): void => void meter.destroy(timedOut());
+    attempt.deadline.addEventListener('abort', onDeadline, { once: true });
     pipeline(download.stream, meter, (err) => {
       if (err && !meter.destroyed)
         meter.destroy(err instanceof AppError ? err : new TransientError('download_interrupted', 'Media download was cut off', { cause: err }));
     });
-    await this.deps.store.upload(key, meter, mimeType, metadata);
+    try {
+      await this.deps.store.upload(key, meter, mimeType, metadata);
+    } catch (err) {
+      // The deadline also aborts the HTTP request, whose stream then fails first with the client's own error.
+      throw attempt.deadline.aborted ? timedOut() : err;
+    } finally {
+      attempt.deadline.removeEventListener('abort', onDeadline);
+    }
     return meter;
   }
 
@@ -178,16 +204,26 @@ export class MediaService implements MediaPort {
   private async lookup(attempt: Attempt, mediaId: string | null, request: MediaRequest): Promise<MediaInfo> {
     if (!mediaId) throw new PermanentError('media_id_missing', 'The message has neither a media id nor a URL');
     try {
-      return await this.deps.graph.mediaInfo(request.tenantId, mediaId, attempt.token);
+      return await this.deps.graph.mediaInfo(request.tenantId, mediaId, attempt.token, attempt.deadline);
     } catch (err) {
       if (!(err instanceof AppError) || err.code !== 'graph_unauthorized' || attempt.refreshedToken) throw err;
       attempt.refreshedToken = true;
       const fresh = await this.deps.tokens.refresh(attempt.tenant);
       if (!fresh || fresh === attempt.token) throw err;
       attempt.token = fresh;
-      return this.deps.graph.mediaInfo(request.tenantId, mediaId, attempt.token);
+      return this.deps.graph.mediaInfo(request.tenantId, mediaId, attempt.token, attempt.deadline);
     }
   }
+}
+
+function timedOut(): PermanentError {
+  return new PermanentError('download_timeout', 'Media copy took longer than MEDIA_DOWNLOAD_TIMEOUT_MS');
+}
+
+/** Fields that become an object key, a header or a Graph API path must be plain: else a permanent media.error, never an outage. */
+function checkFields(mediaId: string | null, mimeType: string | null): void {
+  if (mediaId !== null && !MEDIA_ID.test(mediaId)) throw new PermanentError('media_field_invalid', 'Media id has characters a media id never has');
+  if (mimeType !== null && !MIME_TYPE.test(mimeType)) throw new PermanentError('media_field_invalid', 'MIME type is not a plain type/subtype');
 }
 
 /** Documents of a type not listed by Meta are still kept (size-limited, unverified), never refused. */
