@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
 import { Socket } from 'node:net';
 import { tenant } from '../helpers/fixtures';
 import { Harness, type RunningService } from '../helpers/harness';
+import { postRaw, WRONG_SIGNATURE } from '../helpers/http-post';
 import { HttpStub } from '../helpers/http-stub';
 import { spawnService, type Spawned } from '../helpers/process';
 import { eventually, sleep } from '../helpers/wait';
@@ -11,33 +11,9 @@ import { messagesChange, text, webhook } from '../helpers/webhooks';
 jest.setTimeout(180_000);
 
 const acme = tenant('acme', '870000000000001', 'acme-secret', { rateLimitPerMinute: 100_000 });
-const BAD_SIGNATURE = `sha256=${'0'.repeat(64)}`;
+const BAD_SIGNATURE = WRONG_SIGNATURE;
 
-/** POSTs raw bytes with a signature header that is well formed and wrong. */
-function postUnsigned(
-  url: string,
-  body: Buffer | string,
-  headers: Record<string, string> = {},
-): Promise<{ status: number; body: string; headers: Record<string, unknown> }> {
-  return new Promise((resolve, reject) => {
-    const bytes = Buffer.isBuffer(body) ? body : Buffer.from(body);
-    const req = httpRequest(`${url}/webhook`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', 'x-hub-signature-256': BAD_SIGNATURE, 'content-length': String(bytes.length), ...headers },
-    });
-    let answered = false;
-    req.on('response', (res) => {
-      answered = true;
-      const chunks: Buffer[] = [];
-      res
-        .on('data', (c: Buffer) => chunks.push(c))
-        .on('end', () => resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString(), headers: res.headers }));
-    });
-    // A shed request's connection is closed while it may still be sending: what it read is the answer.
-    req.on('error', (err) => (answered ? undefined : reject(err)));
-    req.end(bytes);
-  });
-}
+const postUnsigned = postRaw;
 
 function rssBytes(pid: number): number {
   const line =

@@ -88,6 +88,7 @@ describe('the OpenAPI spec', () => {
     check('post', '/admin/replay', await admin('/admin/replay', { tenantId: 'acme', from: today, to: today, dryRun: true }));
     check('post', '/admin/replay', await admin('/admin/replay', { tenantId: 'acme' }));
     check('post', '/admin/replay', await admin('/admin/replay', { tenantId: 'acme', from: today, to: today }, 'wrong'));
+    check('post', '/admin/replay', await admin('/admin/replay', { tenantId: 'ghost', from: today, to: today }));
 
     worker.handle.readiness.markShuttingDown();
     check('get', '/ready', await request(worker.handle.url).get('/ready'));
