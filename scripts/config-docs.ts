@@ -53,6 +53,9 @@ export function renderConfigDoc(): string {
     '   "appSecret": "…", "verifyToken": "…", "accessToken": "…", "rateLimitPerMinute": 1000 }]',
     '```',
     '',
+    'While an app secret is rotated, a record may also carry `"previousAppSecret"` with `"previousAppSecretExpiresAt"`',
+    '(an ISO time): both secrets verify until then (see the runbook, "Rotating a tenant\'s app secret").',
+    '',
   ].join('\n');
 }
 

@@ -11,6 +11,15 @@ jest.setTimeout(120_000);
 
 const acme = tenant('acme', '850000000000011', 'acme-secret', { rateLimitPerMinute: 100_000 });
 const ADMIN_TOKEN = 'admin-token-for-tests-0123456789abcdef';
+const DAY_MS = 86_400_000;
+const rotating = tenant('rotating', '850000000000012', 'new-secret', {
+  previousAppSecret: 'old-secret',
+  previousAppSecretExpiresAt: new Date(Date.now() + DAY_MS).toISOString(),
+});
+const rotated = tenant('rotated', '850000000000013', 'newer-secret', {
+  previousAppSecret: 'retired-secret',
+  previousAppSecretExpiresAt: new Date(Date.now() - DAY_MS).toISOString(),
+});
 
 describe('one event per message, bounded labels and private operations', () => {
   let harness: Harness;
@@ -19,7 +28,7 @@ describe('one event per message, bounded labels and private operations', () => {
   let notifications: QueueReader;
 
   beforeAll(async () => {
-    harness = await Harness.create('dupes', [acme]);
+    harness = await Harness.create('dupes', [acme, rotating, rotated]);
     service = await harness.start('all', { ADMIN_TOKEN, ADMIN_PORT: '0', METRICS_PORT: '0' });
     events = harness.reader(QUEUES.messages);
     notifications = harness.reader(QUEUES.notifications);
@@ -43,6 +52,17 @@ describe('one event per message, bounded labels and private operations', () => {
     // the worker's claims are what made them one event.
     const handedOffTwice = answers.filter((a) => (a.body as { status: string }).status === 'accepted').length - 20;
     expect(handedOffTwice).toBeGreaterThan(0);
+  });
+
+  it('when an app secret is being rotated, then both secrets verify until the previous one expires, and the metric says which matched', async () => {
+    const body = (account: string, n: string): string => webhook(account, [messagesChange({ messages: [text(`wamid.rot-${harness.id}-${n}`)] })]);
+    expect((await harness.post(service, body(rotating.businessAccountId, 'old'), 'old-secret')).status).toBe(200);
+    expect((await harness.post(service, body(rotating.businessAccountId, 'new'), 'new-secret')).status).toBe(200);
+    const refused = await harness.post(service, body(rotated.businessAccountId, 'retired'), 'retired-secret');
+    expect(refused.status).toBe(401);
+    expect((refused.body as { error: { code: string } }).error.code).toBe('signature_invalid');
+    const matched = (await service.metrics.signatureMatched.get()).values.filter((v) => v.labels.tenant === 'rotating');
+    expect(Object.fromEntries(matched.map((v) => [v.labels.secret, v.value]))).toEqual({ previous: 1, current: 1 });
   });
 
   it('when a claim is released after a failed publish, then another copy may claim it; a live claim holds it, its own holder claims it again', async () => {
