@@ -165,10 +165,10 @@ export class Harness {
     return reader;
   }
 
-  /** Forgets dedup, event and status marks (fixtures reuse each other's wamids). */
+  /** Forgets dedup, event and status marks and event claims (fixtures reuse each other's wamids). */
   async clearMarks(): Promise<void> {
     const keys = await this.redis().keys(`${this.prefix}*`);
-    const marks = keys.filter((key) => /:(rx|ev|status):/.test(key));
+    const marks = keys.filter((key) => /:(rx|ev|ev-claim|status):/.test(key));
     if (marks.length > 0) await this.redis().del(...marks);
   }
 

@@ -65,6 +65,17 @@ describe('docs/events.md', () => {
         15_000,
         `events of ${fixture.name}`,
       );
+      // The next fixture may reuse these wamids: its marks are cleared only once these are written.
+      await eventually(
+        async () =>
+          (
+            await Promise.all(
+              received.map((m) => harness.redis().exists(`${harness.prefix}ev:${(m.body as InboundEvent).tenantId}:${(m.body as InboundEvent).eventId}`)),
+            )
+          ).every(Boolean),
+        10_000,
+        `the event marks of ${fixture.name}`,
+      );
       for (const msg of received) {
         const event = msg.body as InboundEvent;
         const key = `${event.kind}.${event.type}`;
