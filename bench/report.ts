@@ -1,5 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import type { LoopResult } from './ceilings';
+import type { HostileResult } from './hostile';
 import type { PhaseSummary } from './load';
 
 export interface ProfileLine {
@@ -29,6 +30,8 @@ export interface BenchReport {
     archives?: { expected: number; written: number; drainSeconds: number };
   };
   rssMb: { receiver: number; worker: number };
+  /** Unsigned floods against one receiver (absent in reports from before the phase existed). */
+  hostile?: HostileResult;
   /** CPU milliseconds each part used per acknowledged webhook, over the whole loaded run and its drain. */
   cpu?: { webhooks: number; events: number; msPerWebhook: Record<string, number> };
   profile?: { receiver: ProfileLine[]; worker: ProfileLine[] };
@@ -63,6 +66,22 @@ export function targets(r: BenchReport): Array<{ target: string; measured: strin
       met: r.loss.received === r.loss.expected && (!r.loss.archives || r.loss.archives.written >= r.loss.archives.expected),
     },
     { target: 'receiver RSS ≤ 256 MB', measured: `${r.rssMb.receiver} MB`, met: r.rssMb.receiver <= 256 },
+    ...(r.hostile ? hostileTargets(r.hostile) : []),
+  ];
+}
+
+function hostileTargets({ flood, manyEntries }: HostileResult): Array<{ target: string; measured: string; met: boolean }> {
+  return [
+    {
+      target: '150 unsigned POSTs of 3.4 MB grow receiver RSS < 64 MB',
+      measured: `+${flood.rssGrowthMb} MB; ${flood.refused} refused (4xx), ${flood.shed} shed (503), ${flood.other} other`,
+      met: flood.rssGrowthMb < 64 && flood.other === 0,
+    },
+    {
+      target: 'an unsigned 100,000-entry POST refused within 1 s, < 100 Redis keys written',
+      measured: `${manyEntries.status} in ${manyEntries.ms} ms, ${manyEntries.redisKeysWritten} keys`,
+      met: manyEntries.status >= 400 && manyEntries.status < 500 && manyEntries.ms <= 1000 && manyEntries.redisKeysWritten < 100,
+    },
   ];
 }
 

@@ -32,6 +32,7 @@ import { unlinkKeys } from '../test/helpers/redis-keys';
 import { redisAndPublishCeiling, s3PutCeiling } from './ceilings';
 import { closedLoop, openLoop, percentile, type PhaseResult, type PhaseSummary } from './load';
 import { PayloadMix, type BenchTenant } from './payloads';
+import { hostilePhase } from './hostile';
 import { renderReadme, renderTable, summarizeProfile, type BenchReport } from './report';
 
 process.env.AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED = 'true';
@@ -359,6 +360,11 @@ async function main(): Promise<void> {
   const e2ePhase = phases.find((p) => p.targetRate === E2E_TARGET_RATE && p.endToEnd) ?? phases[0]!;
   clearInterval(sampler);
 
+  // Hostile input, with the service idle: unsigned floods against one receiver.
+  log('hostile input: 150 unsigned 3.4 MB POSTs at once, one of 100,000 entries');
+  const hostileRedis = new Redis(config.redis.url);
+  const hostile = await hostilePhase(urls[0]!, receivers[0]!.process.pid!, hostileRedis).finally(() => hostileRedis.disconnect());
+
   // Ceilings 2 and 3, with the service idle.
   log('ceiling: Redis round trip + confirmed publish');
   const body = Buffer.from(mix.next().body);
@@ -409,6 +415,7 @@ async function main(): Promise<void> {
       archives: { expected: acknowledged, written: archived, drainSeconds: drained.archives },
     },
     rssMb: rss,
+    hostile,
     cpu: { webhooks: acknowledged, events: arrivals.size, msPerWebhook: cpuMsPerWebhook },
     profile: PROFILE
       ? {

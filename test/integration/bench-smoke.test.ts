@@ -43,6 +43,10 @@ describe('the benchmark', () => {
     for (const phase of open) expect(phase.settled!.archives).toBeGreaterThanOrEqual(phase.settled!.events);
     expect(output.join('')).toContain('Settled after each phase');
     expect(report.rssMb.receiver).toBeGreaterThan(0);
+    // The hostile phase ran against a real receiver: every flood POST was answered, none accepted.
+    expect(report.hostile?.flood.refused).toBeGreaterThan(0);
+    expect(report.hostile?.flood.other).toBe(0);
+    expect(report.hostile?.manyEntries.status).toBe(413);
     expect(output.join('')).toContain('| Target (PRODUCT.md) | Measured | Met |');
   });
 });

@@ -65,6 +65,27 @@ describe('bench report', () => {
     expect(missed).toEqual(['p95 ≤ 50 ms at 2,500/s', 'p99 ≤ 100 ms at 2,500/s', 'zero loss']);
   });
 
+  it('when the hostile-input phase ran, then its two targets are read from it: RSS growth under the flood, time and Redis keys of the 100,000-entry POST', () => {
+    const hostile = (rssGrowthMb: number, ms: number, redisKeysWritten: number): BenchReport['hostile'] => ({
+      flood: { posts: 150, bodyBytes: 3_400_060, refused: 80, shed: 70, other: 0, rssGrowthMb },
+      manyEntries: { entries: 100_000, status: 413, ms, redisKeysWritten },
+    });
+    const rows = (r: BenchReport): Record<string, boolean> =>
+      Object.fromEntries(
+        targets(r)
+          .slice(-2)
+          .map((t) => [t.target, t.met]),
+      );
+    expect(Object.values(rows(report({ hostile: hostile(12, 180, 0) })))).toEqual([true, true]);
+    expect(Object.values(rows(report({ hostile: hostile(70, 180, 0) })))).toEqual([false, true]);
+    expect(Object.values(rows(report({ hostile: hostile(12, 1_200, 0) })))).toEqual([true, false]);
+    expect(Object.values(rows(report({ hostile: hostile(12, 180, 519) })))).toEqual([true, false]);
+    expect(renderTable(report({ hostile: hostile(12, 180, 0) }))).toContain(
+      '| 150 unsigned POSTs of 3.4 MB grow receiver RSS < 64 MB | +12 MB; 80 refused (4xx), 70 shed (503), 0 other | yes |',
+    );
+    expect(targets(report()).some((t) => t.target.includes('100,000'))).toBe(false);
+  });
+
   it('when the README has a performance block, then only the block is replaced', () => {
     const readme = 'before\n<!-- bench:start -->\nold\n<!-- bench:end -->\nafter\n';
     const out = renderReadme(readme, report());
