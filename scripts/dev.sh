@@ -4,9 +4,8 @@
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 bash scripts/stack.sh up
-if [ -z "${ENV_FILE:-}" ]; then
-  if [ -f .env ]; then export ENV_FILE=.env; else export ENV_FILE=.env.example; fi
-fi
+ENV_FILE=$(bash scripts/dev-env.sh printenv ENV_FILE)
+export ENV_FILE
 echo "[dev] configuration from $ENV_FILE; try: npm run webhook:send -- examples/webhooks/text.json" >&2
 export NODE_OPTIONS="${NODE_OPTIONS:-} --no-warnings"
 exec npx tsx watch --clear-screen=false src/main.ts

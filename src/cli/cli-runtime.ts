@@ -8,15 +8,16 @@ import { createLogger, Metrics } from '../observability';
 export const EXIT = { ok: 0, failures: 1, usage: 2 } as const;
 
 /**
- * Runs an operator command with the service's own configuration and clients. Log lines (JSON)
- * go to stderr so stdout carries only the command's result.
+ * Runs an operator command with the service's own configuration (loaded as the service loads it:
+ * the environment, then ENV_FILE or .env; `npm run` sets ENV_FILE as `npm run dev` does) and
+ * clients. Log lines (JSON, at LOG_LEVEL) go to stderr so stdout carries only the command's result.
  */
 export async function runCommand(command: (infra: Infrastructure) => Promise<number>): Promise<void> {
   let infra: Infrastructure | undefined;
   try {
     const config = loadConfig();
     const logger = createLogger({
-      level: process.env.LOG_LEVEL ?? 'warn',
+      level: config.logLevel,
       transport: new transports.Console({ stderrLevels: ['error', 'warn', 'info', 'debug'] }),
       defaultMeta: { service: 'whatsapp-webhook-service', role: 'cli' },
     });

@@ -14,6 +14,13 @@ const SECRET_KEY = /(token|secret|signature|password|authorization|cookie|api[_-
 const SAFE_ID_KEY =
   /^(tenant_?id|tenant|business_?account_?id|phone_?number_?id|account_?id|message_?id|event_?id|correlation_?id|key|raw_?key|bucket|code|route|queue|routing_?key|method|status|level|component|source|timestamp)$/i;
 
+/**
+ * Names that are a person's in Meta's payloads (`from`, `to`) but a range in ours (a replay's days):
+ * masked unless the value is plainly a date or a time, which no phone number or wa_id looks like.
+ */
+const AMBIGUOUS_KEY = /^(from|to)$/i;
+const DATE_OR_TIME = /^\d{4}-\d{2}-\d{2}(T[\d:.]+(Z|[+-]\d{2}:\d{2})?)?$/;
+
 const URL_QUERY = /(https?:\/\/[^\s?#"'<>]+)\?[^\s"'<>]*/g;
 const BEARER = /\b(Bearer|OAuth)\s+[A-Za-z0-9._~+/=-]+/gi;
 const META_TOKEN = /\bEAA[A-Za-z0-9]{16,}\b/g;
@@ -44,6 +51,7 @@ function kindOf(key: string): KeyKind {
 
 export function redact(value: unknown, key = '', depth = 0): unknown {
   const kind = key ? kindOf(key) : 'other';
+  if (kind === 'masked' && typeof value === 'string' && AMBIGUOUS_KEY.test(key) && DATE_OR_TIME.test(value)) return value;
   if (kind === 'masked') return value === undefined || value === null ? value : MASK;
   if (typeof value === 'string') return redactString(value, kind !== 'safe-id');
   if (value === null || typeof value !== 'object') return value;

@@ -35,6 +35,13 @@ describe('log redaction', () => {
     expect(text).toContain('https://minio:9000/media/x.jpg?[redacted]');
   });
 
+  it('when from and to are a day range (a replay) rather than a person, then they are kept; a phone or wa_id under those names is still masked', () => {
+    expect(redact({ from: '2026-12-01', to: '2026-12-02T10:00:00.000Z' })).toEqual({ from: '2026-12-01', to: '2026-12-02T10:00:00.000Z' });
+    expect(redact({ from: '447700900123', to: '+44 7700 900123' })).toEqual({ from: '[redacted]', to: '[redacted]' });
+    expect(redact({ from: { waId: '447700900123' } })).toEqual({ from: '[redacted]' });
+    expect(redact({ from: '2026-12-01 447700900123' })).toEqual({ from: '[redacted]' });
+  });
+
   it('when a field is one of our identifiers, then it is kept so operators can search by it', () => {
     expect(redact({ phoneNumberId: '106540352242922', messageId: 'wamid.HBgL123456789', rawKey: 'acme/2026-11-23/1795428000123-x.json' })).toEqual({
       phoneNumberId: '106540352242922',
