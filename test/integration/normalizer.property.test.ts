@@ -171,7 +171,8 @@ describe('normalizer (property-based, against real Redis and the object store)',
         { urlTtlSeconds: 3600, idleTimeoutMs: 2000, downloadTimeoutMs: 10_000, maxAttempts: 1 },
       ),
     };
-    expect(config.TENANTS_FILE).toBeDefined();
+    // The processors below read the tenant through this resolver: it must know acme.
+    expect(await tenants.resolve({ by: 'account', id: acme.businessAccountId })).toMatchObject({ id: acme.id });
   });
   afterAll(async () => {
     await graph.stop();

@@ -17,7 +17,11 @@ export interface MediaRequest {
   media: JsonObject;
 }
 
-/** Copies a message's media into the object store. Never throws: a failure comes back as `error`. */
+/**
+ * Copies a message's media into the object store. Whatever goes wrong on Meta's side (or in the
+ * media itself) comes back as `error`, and the message is published with it; only an outage of our
+ * own object store is thrown (TransientError `object_store_unavailable`), so the update is retried.
+ */
 export interface MediaPort {
   store(request: MediaRequest): Promise<MediaContent>;
 }
