@@ -68,17 +68,7 @@ async function handle(deps: WebhookHandlerDeps, req: IncomingMessage, res: Serve
   }
   // Checked before the body is read, so an unsigned request never costs a 3 MB read.
   const signature = parseSignatureHeader(single(req.headers['x-hub-signature-256']));
-  const reserved = reservation(req, deps.bodyLimitBytes);
-  if (!deps.bodyBudget.tryReserve(reserved)) {
-    deps.metrics.receiverShed.inc();
-    res.setHeader('Retry-After', '1');
-    res.setHeader('Connection', 'close');
-    // The body is never read: once the answer is out, the connection goes (reading it off would cost what shedding saves).
-    res.once('finish', () => req.socket.destroySoon());
-    req.socket.pause();
-    throw new TransientError('receiver_busy', 'The receiver is reading as many webhook bodies as it can hold; retry shortly');
-  }
-  res.once('close', () => deps.bodyBudget.release(reserved));
+  reserveBody(deps, req, res);
   const raw = await readBody(req, deps.bodyLimitBytes);
   const envelope = parseEnvelope(raw);
   checkEnvelopeBounds(envelope, deps.envelopeLimits);
@@ -92,10 +82,25 @@ async function handle(deps: WebhookHandlerDeps, req: IncomingMessage, res: Serve
   sendJson(res, 200, { status, correlationId });
 }
 
-/** Bytes to hold for a body: what Content-Length says (a larger one is refused by the reader), else the limit. */
-function reservation(req: IncomingMessage, limit: number): number {
+/**
+ * Holds the body's bytes in the budget until the answer is sent: what Content-Length says (a larger
+ * one is refused by the reader), else the whole limit. When they do not fit, the request is shed
+ * with 503 and its body is never read: once the answer is out the connection goes, since reading
+ * the body off would cost what shedding saves.
+ */
+function reserveBody(deps: WebhookHandlerDeps, req: IncomingMessage, res: ServerResponse): void {
   const length = Number(req.headers['content-length']);
-  return Number.isSafeInteger(length) && length >= 0 ? Math.min(length, limit) : limit;
+  const bytes = Number.isSafeInteger(length) && length >= 0 ? Math.min(length, deps.bodyLimitBytes) : deps.bodyLimitBytes;
+  if (deps.bodyBudget.tryReserve(bytes)) {
+    res.once('close', () => deps.bodyBudget.release(bytes));
+    return;
+  }
+  deps.metrics.receiverShed.inc();
+  res.setHeader('Retry-After', '1');
+  res.setHeader('Connection', 'close');
+  res.once('finish', () => req.socket.destroySoon());
+  req.socket.pause();
+  throw new TransientError('receiver_busy', 'The receiver is reading as many webhook bodies as it can hold; retry shortly');
 }
 
 /** Node joins repeated headers into one string; only a few (set-cookie) come as a list. */

@@ -6,6 +6,8 @@ import { TenantResolver, TenantsFileSource, type Tenant, type TenantKey } from '
 import { tenant } from '../helpers/fixtures';
 import { unlinkKeys } from '../helpers/redis-keys';
 
+jest.setTimeout(60_000);
+
 class Silent extends Transport {
   override log(_info: unknown, callback: () => void): void {
     callback();
@@ -53,7 +55,11 @@ describe('tenant resolver memory', () => {
   it('when thousands of unknown ids are looked up, then each is asked of the source once, and only 10,000 are remembered', async () => {
     const source = new CountingSource(tenants);
     const resolver = new TenantResolver(source, new TenantCache(redis, metrics, { keyPrefix: prefix, ttlSeconds: 60 }), logger, metrics, { memoryTtlMs: 0 });
-    for (let i = 0; i < 10_001; i += 1) await resolver.resolve({ by: 'account', id: `u${i}` });
+    // u0 first, alone, so it is the least recently used; the rest in concurrent batches (each is one Redis GET).
+    await resolver.resolve({ by: 'account', id: 'u0' });
+    for (let from = 1; from <= 10_000; from += 500) {
+      await Promise.all(Array.from({ length: Math.min(500, 10_001 - from) }, (_, i) => resolver.resolve({ by: 'account', id: `u${from + i}` })));
+    }
     await resolver.resolve({ by: 'account', id: 'u10000' });
     expect(source.asked.filter((id) => id === 'u10000')).toHaveLength(1);
     // u0 was the least recently used of 10,001: gone, so asked again.
