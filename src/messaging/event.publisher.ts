@@ -4,17 +4,30 @@ import { EXCHANGES } from './topology';
 /** The fields of an event the broker envelope is made from (the body is the whole event). */
 export interface PublishableEvent {
   schemaVersion: number;
+  schemaMinorVersion: number;
   eventId: string;
   correlationId: string;
   kind: string;
   type: string;
   tenantId: string;
+  direction: string | null;
+  origin: string | null;
 }
 
 /**
- * Publishes normalized events to `whatsapp.inbound` with routing key `{kind}.{type}`:
+ * `{kind}.{type}`, and `{kind}.{type}.{origin}` for echoes and history: a binding to `message.*`
+ * gets what customers send live (as before echoes and history were message events), `message.#`
+ * every message.
+ */
+export function routingKeyOf(event: Pick<PublishableEvent, 'kind' | 'type' | 'origin'>): string {
+  return event.origin === 'echo' || event.origin === 'history' ? `${event.kind}.${event.type}.${event.origin}` : `${event.kind}.${event.type}`;
+}
+
+/**
+ * Publishes normalized events to `whatsapp.inbound` with the routing key of `routingKeyOf`:
  * persistent, mandatory, confirmed; `messageId` = eventId (stable, so consumers can dedup),
- * `correlationId`, `contentType: application/json`, and the tenant as a header for routing.
+ * `correlationId`, `contentType: application/json`, and the tenant, schema version, direction
+ * and origin as headers for routing.
  */
 export class EventPublisher {
   constructor(private readonly publisher: ConfirmedPublisher) {}
@@ -22,12 +35,18 @@ export class EventPublisher {
   publish(event: PublishableEvent): Promise<void> {
     return this.publisher.publish({
       exchange: EXCHANGES.events,
-      routingKey: `${event.kind}.${event.type}`,
+      routingKey: routingKeyOf(event),
       body: Buffer.from(JSON.stringify(event)),
       messageId: event.eventId,
       correlationId: event.correlationId,
       contentType: 'application/json',
-      headers: { 'x-tenant-id': event.tenantId, 'x-schema-version': event.schemaVersion },
+      headers: {
+        'x-tenant-id': event.tenantId,
+        'x-schema-version': event.schemaVersion,
+        'x-schema-minor-version': event.schemaMinorVersion,
+        ...(event.direction ? { 'x-direction': event.direction } : {}),
+        ...(event.origin ? { 'x-origin': event.origin } : {}),
+      },
     });
   }
 

@@ -1,5 +1,5 @@
 export { ConfirmedPublisher, type OutgoingMessage } from './confirmed.publisher';
-export { EventPublisher, type PublishableEvent } from './event.publisher';
+export { EventPublisher, routingKeyOf, type PublishableEvent } from './event.publisher';
 export { HandoffPublisher } from './handoff.publisher';
 export { StateOutboxPublisher, type OutboxEnvelope } from './state-outbox.publisher';
 export { decodeHandoff, encodeHandoff, type HandoffMessage, type WebhookReceivedV1 } from './handoff.message';

@@ -12,7 +12,7 @@ export const ACCOUNT_ID_PATTERN = /^[A-Za-z0-9_.:<>-]{1,64}$/;
 export interface EnvelopeLimits {
   /** Distinct `entry[].id` values one POST may carry (Meta sends one), and as many distinct phone number ids. */
   maxAccounts: number;
-  /** Entries, changes, messages and statuses one POST may carry in all (Meta batches at most 1,000 updates). */
+  /** Entries, changes, messages, echoes, statuses and identity updates one POST may carry in all (Meta batches at most 1,000 updates). */
   maxUpdates: number;
 }
 
@@ -43,7 +43,9 @@ export function checkEnvelopeBounds({ entries }: Envelope, limits: EnvelopeLimit
     updates += Math.max(1, entry.changes.length);
     for (const change of entry.changes) {
       const value = obj(change.value);
-      updates += arr(value?.messages).length + arr(value?.statuses).length;
+      // History threads are not counted: Meta says one history webhook may describe thousands of
+      // messages, and the body limit bounds them; refusing one would lose it for good.
+      updates += arr(value?.messages).length + arr(value?.statuses).length + arr(value?.message_echoes).length + arr(value?.user_id_update).length;
     }
     if (updates > limits.maxUpdates) throw tooManyUpdates(limits.maxUpdates);
   }

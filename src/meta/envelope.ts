@@ -1,6 +1,6 @@
 import { ValidationError } from '../errors';
 import { isObject, obj, str } from './read';
-import { WHATSAPP_OBJECT, type Change, type EntryRef, type WebhookPayload } from './webhook.types';
+import { WHATSAPP_OBJECT, type Change, type EntryRef, type JsonObject, type WebhookPayload } from './webhook.types';
 
 export interface Envelope {
   payload: WebhookPayload;
@@ -35,10 +35,15 @@ export function parseEnvelope(raw: Buffer): Envelope {
     if (!accountId) throw invalid(`entry[${index}].id is required`);
     if (!Array.isArray(entry.changes)) throw invalid(`entry[${index}].changes must be an array`);
     const changes = entry.changes.map((change, c) => checkChange(change, index, c));
-    const phoneNumberIds = [...new Set(changes.map((change) => str(obj(obj(change.value)?.metadata)?.phone_number_id)).filter(isString))];
+    const phoneNumberIds = [...new Set(changes.map((change) => phoneNumberIdOf(obj(change.value))).filter(isString))];
     return { index, accountId, time: str(entry.time), phoneNumberIds, changes };
   });
   return { payload: parsed as WebhookPayload, entries };
+}
+
+/** The business phone number a change is for: `metadata`, or `recipient` in a `messaging_handovers` change. */
+export function phoneNumberIdOf(value: JsonObject | undefined): string | undefined {
+  return str(obj(value?.metadata)?.phone_number_id) ?? str(obj(value?.recipient)?.phone_number_id);
 }
 
 function checkChange(change: unknown, entry: number, index: number): Change {

@@ -1,5 +1,17 @@
-export { parseEnvelope, type Envelope } from './envelope';
+export { parseEnvelope, phoneNumberIdOf, type Envelope } from './envelope';
+export { IDENTITY_SYSTEM_TYPES, LIVE_FIELDS } from './message-sources';
 export { ACCOUNT_ID_PATTERN, checkEnvelopeBounds, type EnvelopeLimits } from './envelope-bounds';
 export { arr, bool, isObject, isoFromUnix, num, obj, objects, str } from './read';
 export { KNOWN_FIELDS, KNOWN_MESSAGE_TYPES, KNOWN_STATUSES, listUpdates, messageType, safeName, updateTypeLabel, MESSAGE_CONTENT_KEYS } from './updates';
-export { WHATSAPP_OBJECT, type Change, type EntryRef, type Json, type JsonObject, type Update, type UpdateKind, type WebhookPayload } from './webhook.types';
+export {
+  WHATSAPP_OBJECT,
+  type Change,
+  type EntryRef,
+  type HistoryPosition,
+  type Json,
+  type JsonObject,
+  type MessageOrigin,
+  type Update,
+  type UpdateKind,
+  type WebhookPayload,
+} from './webhook.types';

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { IDENTITY_SYSTEM_TYPES, LIVE_FIELDS, messageSources } from './message-sources';
 import { obj, objects, str } from './read';
 import type { EntryRef, JsonObject, Update } from './webhook.types';
 
@@ -32,6 +33,7 @@ export const KNOWN_MESSAGE_TYPES: ReadonlySet<string> = new Set([
   'unknown',
   'request_welcome',
   'ephemeral',
+  'media_placeholder',
 ]);
 
 /**
@@ -79,7 +81,7 @@ export const KNOWN_FIELDS: ReadonlySet<string> = new Set([
 export function updateTypeLabel(kind: 'message' | 'status' | 'notification', type: string): string {
   if (kind === 'message') return KNOWN_MESSAGE_TYPES.has(type) ? type : 'other';
   if (kind === 'status') return KNOWN_STATUSES.has(type) ? type : 'other';
-  return KNOWN_FIELDS.has(type) ? type : 'other';
+  return KNOWN_FIELDS.has(type) || type === 'identity_changed' ? type : 'other';
 }
 
 /** Statuses Meta sends for outbound messages. */
@@ -97,11 +99,17 @@ export function safeName(name: string | undefined): string {
 
 /**
  * Splits a payload into its updates, each with a dedup key:
- * - message: the wamid (`m:<wamid>`);
+ * - message (wherever Meta put it: see message-sources.ts): the wamid (`m:<wamid>`); a history
+ *   media placeholder `m:<wamid>:placeholder`, so the media contents that follow under the same
+ *   wamid are an update of their own;
  * - status: wamid + status (`s:<wamid>:<status>`), plus the participant for group messages,
  *   where every member's `read` is its own update;
- * - notification (any field but `messages`, or a `messages` change with neither messages nor
- *   statuses): the account, field, entry time and a hash of the value.
+ * - identity change (`identity_changed`): each `user_id_update` item, and each system message
+ *   saying the customer changed number or user id (beside the message itself);
+ * - notification: every change of a field other than `messages`, and a `messages` change with
+ *   neither messages nor statuses: the account, field, entry time and a hash of the value. A
+ *   change whose messages are now message events keeps its notification, as consumers of
+ *   schema 1.0 read them there.
  * A message without an id is keyed by a hash of its content, so it is still deduplicated.
  */
 export function listUpdates(entries: EntryRef[]): Update[] {
@@ -110,44 +118,50 @@ export function listUpdates(entries: EntryRef[]): Update[] {
     entry.changes.forEach((change, c) => {
       const field = change.field;
       const value = obj(change.value) ?? {};
-      const base = { entryIndex: entry.index, accountId: entry.accountId, entryTime: entry.time, change, value };
-      const messages = field === 'messages' ? objects(value.messages) : [];
-      const statuses = field === 'messages' ? objects(value.statuses) : [];
-      messages.forEach((message, i) => {
-        const id = str(message.id);
-        updates.push({
-          ...base,
-          ref: `${entry.index}.${c}.m${i}`,
-          kind: 'message',
-          type: messageType(message),
-          key: `m:${id ?? `~${hash(message, `${entry.index}.${c}.m${i}`)}`}`,
-          messageId: id ?? null,
-          item: message,
+      const at = (suffix: string): string => `${entry.index}.${c}.${suffix}`;
+      const base = { entryIndex: entry.index, accountId: entry.accountId, entryTime: entry.time, change, value, standby: field === 'standby' };
+      const before = updates.length;
+      for (const source of messageSources(field, value)) {
+        source.messages.forEach((message, i) => {
+          const ref = at(`${source.prefix}${i}`);
+          const id = str(message.id);
+          const type = messageType(message);
+          const key = `m:${id ?? `~${hash(message, ref)}`}${type === 'media_placeholder' ? ':placeholder' : ''}`;
+          updates.push({ ...base, ref, kind: 'message', type, key, messageId: id ?? null, item: message, origin: source.origin, history: source.history });
+          if (type === 'system' && IDENTITY_SYSTEM_TYPES.has(str(obj(message.system)?.type) ?? '')) {
+            updates.push({
+              ...base,
+              ref: `${ref}i`,
+              kind: 'notification',
+              type: 'identity_changed',
+              key: `i:${key}`,
+              messageId: null,
+              item: message,
+              origin: 'live',
+              history: null,
+            });
+          }
         });
-      });
-      statuses.forEach((status, i) => {
-        const id = str(status.id);
-        const state = safeName(str(status.status));
-        updates.push({
-          ...base,
-          ref: `${entry.index}.${c}.s${i}`,
-          kind: 'status',
-          type: state,
-          key: `s:${id ?? `~${hash(status, `${entry.index}.${c}.s${i}`)}`}:${state}${groupParticipant(status)}`,
-          messageId: id ?? null,
-          item: status,
+      }
+      if (LIVE_FIELDS.has(field)) {
+        objects(value.statuses).forEach((status, i) => {
+          const ref = at(`s${i}`);
+          const id = str(status.id);
+          const state = safeName(str(status.status));
+          const key = `s:${id ?? `~${hash(status, ref)}`}:${state}${groupParticipant(status)}`;
+          updates.push({ ...base, ref, kind: 'status', type: state, key, messageId: id ?? null, item: status, origin: 'live', history: null });
         });
-      });
-      if (messages.length === 0 && statuses.length === 0) {
-        updates.push({
-          ...base,
-          ref: `${entry.index}.${c}.n`,
-          kind: 'notification',
-          type: safeName(field),
-          key: `n:${entry.accountId}:${safeName(field)}:${entry.time ?? ''}:${hash(value, `${entry.index}.${c}`)}`,
-          messageId: null,
-          item: value,
+      }
+      if (field === 'user_id_update') {
+        objects(value.user_id_update).forEach((item, i) => {
+          const ref = at(`u${i}`);
+          const key = `i:u:${entry.accountId}:${hash(item, ref)}`;
+          updates.push({ ...base, ref, kind: 'notification', type: 'identity_changed', key, messageId: null, item, origin: 'live', history: null });
         });
+      }
+      if (field !== 'messages' || updates.length === before) {
+        const key = `n:${entry.accountId}:${safeName(field)}:${entry.time ?? ''}:${hash(value, at('n'))}`;
+        updates.push({ ...base, ref: at('n'), kind: 'notification', type: safeName(field), key, messageId: null, item: value, origin: 'live', history: null });
       }
     });
   }

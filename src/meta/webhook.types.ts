@@ -35,6 +35,21 @@ export interface EntryRef {
 export type UpdateKind = 'message' | 'status' | 'notification';
 
 /**
+ * Where a message came from: `live` (field `messages`, or `standby` while another app controls
+ * the thread), `echo` (sent by the business from the WhatsApp Business app: `message_echoes`)
+ * or `history` (the coexistence history sync, and the media contents that follow its placeholders).
+ */
+export type MessageOrigin = 'live' | 'echo' | 'history';
+
+/** A message of a history thread: the thread (the customer's phone number) and its chunk. */
+export interface HistoryPosition {
+  threadId: string | null;
+  phase: number | null;
+  chunkOrder: number | null;
+  progress: number | null;
+}
+
+/**
  * One thing that happened (a message, a status change, a notification), addressed inside the
  * payload so the worker can retry exactly the ones that failed.
  */
@@ -54,6 +69,12 @@ export interface Update {
   entryTime: string | undefined;
   change: Change;
   value: JsonObject;
-  /** The message, status or (for notifications) the change value itself. */
+  /** The message, status or (for notifications) the change value itself; an identity change's own object. */
   item: JsonObject;
+  /** `live` for statuses and notifications. */
+  origin: MessageOrigin;
+  /** Delivered under field `standby`: another app had thread control. */
+  standby: boolean;
+  /** Set for the messages of a history thread. */
+  history: HistoryPosition | null;
 }

@@ -1,13 +1,22 @@
 import { v5 as uuidv5 } from 'uuid';
-import { num, objects, obj, str, type Json, type UpdateKind } from '../meta';
+import { num, objects, obj, str, type HistoryPosition, type Json, type MessageOrigin, type UpdateKind } from '../meta';
 
-/** Version of the event body; bumped on any change a consumer could notice (schemas/inbound-event.v1.schema.json). */
+/** Version of the event body; bumped on any change that could break a consumer (schemas/inbound-event.v1.schema.json). */
 export const SCHEMA_VERSION = 1;
+/** Additive revisions of version 1: 1 added direction, origin, to, conversation, history and identity events. */
+export const SCHEMA_MINOR_VERSION = 1;
+
+export type Direction = 'inbound' | 'outbound';
+
+/** A history message's thread and chunk, and its last delivery state per Meta (`history_context.status`: READ, …). */
+export interface HistoryInfo extends HistoryPosition {
+  status: string | null;
+}
 
 /** Namespace of event ids (UUID v5): the same update of the same tenant always gets the same id. */
 const EVENT_NAMESPACE = '6f1c8a52-3d0e-4b8e-9a57-6b0f3c2d9e41';
 
-/** The customer, as Meta identifies them: a phone-based wa_id, a business-scoped user id, or both. */
+/** A WhatsApp user (or business number), as Meta identifies them: a phone-based wa_id, a business-scoped user id, or both. */
 export interface Sender {
   waId: string | null;
   userId: string | null;
@@ -20,6 +29,23 @@ export interface Sender {
   username: string | null;
   /** True or false only when Meta says so; null otherwise. */
   isBusiness: boolean | null;
+}
+
+/** Whom the event is about, whichever way it went: what a consumer keys its conversation records on. */
+export interface Conversation {
+  /** The customer's side: the sender of an inbound message, the recipient of an outbound one or of a status. */
+  customer: Sender | null;
+  /** Set when the message or status belongs to a WhatsApp group (Meta's `group_id`, or the group a status went to). */
+  groupId: string | null;
+  /** True when the update came under field `standby`: another app had control of the thread. */
+  standby: boolean;
+}
+
+/** The ids a customer had before and has after an identity change. */
+export interface IdentityIds {
+  waId: string | null;
+  userId: string | null;
+  parentUserId: string | null;
 }
 
 export interface Referral {
@@ -59,7 +85,20 @@ export interface StatusInfo {
   previous: string | null;
   /** True when a later state was already recorded: the update is kept, the state does not go back. */
   outOfOrder: boolean;
-  recipient: { waId: string | null; userId: string | null; phone: string | null; type: string | null; participant: string | null };
+  recipient: {
+    waId: string | null;
+    userId: string | null;
+    parentUserId: string | null;
+    username: string | null;
+    phone: string | null;
+    type: string | null;
+    /** The group a group message went to (`recipient_id` when `recipient_type` is `group`). */
+    groupId: string | null;
+    participant: string | null;
+    participantWaId: string | null;
+    participantUserId: string | null;
+    participantParentUserId: string | null;
+  };
   errors: MetaError[];
   conversation: { id: string | null; originType: string | null; expiresAt: string | null } | null;
   pricing: { billable: boolean | null; pricingModel: string | null; category: string | null; type: string | null } | null;
@@ -81,13 +120,14 @@ export interface MediaContent {
 }
 
 /** Type-specific fields of an event (`text` has `body`, `image` has `media`, an edit nests a message). */
-export type ContentValue = Json | MediaContent | MetaError[] | Content | undefined;
+export type ContentValue = Json | MediaContent | Sender | MetaError | Content | ContentValue[] | undefined;
 export interface Content {
   [key: string]: ContentValue;
 }
 
 export interface InboundEvent {
   schemaVersion: typeof SCHEMA_VERSION;
+  schemaMinorVersion: typeof SCHEMA_MINOR_VERSION;
   eventId: string;
   correlationId: string;
   kind: UpdateKind;
@@ -101,7 +141,16 @@ export interface InboundEvent {
   timestamp: string;
   /** When the receiver accepted the webhook (ISO-8601 UTC). */
   receivedAt: string;
+  /** Inbound (from the customer) or outbound (from the business); null for notifications that are neither. */
+  direction: Direction | null;
+  /** Where a message came from (live, echo, history); null for statuses and notifications. */
+  origin: MessageOrigin | null;
   from: Sender | null;
+  /** The recipient of an outbound message (an echo, a business message in a history thread). */
+  to: Sender | null;
+  conversation: Conversation | null;
+  /** For messages of a coexistence history thread: the thread and the chunk they came in. */
+  history: HistoryInfo | null;
   context: MessageContext | null;
   content: Content | null;
   status: StatusInfo | null;
@@ -119,10 +168,6 @@ export interface InboundEvent {
 
 export function eventIdOf(tenantId: string, kind: UpdateKind, key: string): string {
   return uuidv5(`${tenantId}|${kind}|${key}`, EVENT_NAMESPACE);
-}
-
-export function routingKeyOf(event: Pick<InboundEvent, 'kind' | 'type'>): string {
-  return `${event.kind}.${event.type}`;
 }
 
 /** Meta's error objects, normalized (they appear on messages, change values and statuses). */

@@ -1,8 +1,12 @@
 export { archiveHandler, inlineArchive, type ArchiveStep } from './archive.handler';
 export {
   eventIdOf,
-  routingKeyOf,
+  SCHEMA_MINOR_VERSION,
   SCHEMA_VERSION,
+  type Conversation,
+  type Direction,
+  type HistoryInfo,
+  type IdentityIds,
   type Content,
   type InboundEvent,
   type MediaContent,

@@ -128,9 +128,11 @@ async function processUpdates(handoff: HandoffMessage, deps: ProcessDeps): Promi
 
 async function publishOne(update: Update, eventId: string, ctx: BuildContext, deps: ProcessDeps): Promise<void> {
   const event = await buildEvent(update, ctx, eventId);
-  if (deps.stateManager && event.kind === 'message') await withConversation(event, deps.stateManager.client, deps);
+  // The State Manager tracks what customers send live, as before echoes and history were message events.
+  const tracked = deps.stateManager && event.kind === 'message' && event.origin === 'live' ? deps.stateManager : undefined;
+  if (tracked) await withConversation(event, tracked.client, deps);
   await deps.events.publish(event);
-  if (deps.stateManager && event.kind === 'message') await deps.stateManager.outbox.publish(stateMessageOf(event), { ...event, attempt: 1 });
+  if (tracked) await tracked.outbox.publish(stateMessageOf(event), { ...event, attempt: 1 });
   deps.metrics.eventsPublished.inc({ tenant: event.tenantId, kind: event.kind, type: typeLabel(event) });
   if (event.status?.outOfOrder) deps.metrics.statusOutOfOrder.inc({ tenant: event.tenantId, status: typeLabel(event) });
   await deps.eventDedup.mark(event.tenantId, [event.eventId]).catch((err: unknown) => {
@@ -140,7 +142,7 @@ async function publishOne(update: Update, eventId: string, ctx: BuildContext, de
 
 /** The State Manager's mapping for the customer; while it is unavailable the event says so (`degraded`). */
 async function withConversation(event: InboundEvent, client: StateManagerClient, deps: ProcessDeps): Promise<void> {
-  const customer = event.from?.waId ?? event.from?.userId;
+  const customer = event.conversation?.customer?.waId ?? event.conversation?.customer?.userId;
   if (!customer) return;
   try {
     event.metadata.conversation = await client.mapping(event.tenantId, customer, event.correlationId);

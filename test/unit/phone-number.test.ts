@@ -1,4 +1,4 @@
-import { toE164 } from '../../src/worker/normalize/sender';
+import { toE164 } from '../../src/worker/normalize/phone-number';
 
 describe('phone number of a wa_id', () => {
   it('when a wa_id is a possible number, then it is E.164 with its country, with or without a leading +', () => {

@@ -1,12 +1,12 @@
 import type { StatusOrderStore, StatusTransition } from '../../cache';
-import { isoFromUnix, messageType, obj, str, type JsonObject, type Update } from '../../meta';
+import { isoFromUnix, messageType, obj, phoneNumberIdOf, str, type JsonObject, type Update } from '../../meta';
 import type { Tenant } from '../../tenants';
-import { eventIdOf, metaErrors, SCHEMA_VERSION, type Content, type InboundEvent } from '../event';
-import { notificationContent } from '../processors/notification.processor';
+import { eventIdOf, metaErrors, SCHEMA_MINOR_VERSION, SCHEMA_VERSION, type Content, type InboundEvent } from '../event';
 import { processorFor, type MediaPort, type ProcessorInput } from '../processors';
-import { statusInfo } from '../processors/status.processor';
 import { contextOf } from './context';
-import { senderOf } from './sender';
+import { messageParties } from './message-parties';
+import { notificationView } from './notifications';
+import { statusCustomer, statusInfo } from './status';
 
 export interface BuildContext {
   tenantId: string;
@@ -35,27 +35,33 @@ export function recordStatus(update: Update, ctx: Pick<BuildContext, 'tenantId' 
 
 /** One update → one event of the contract. Odd input gives nulls, never an exception. */
 export async function buildEvent(update: Update, ctx: BuildContext, eventId = eventIdOf(ctx.tenantId, update.kind, update.key)): Promise<InboundEvent> {
-  const metadata = obj(update.value.metadata);
+  const metadata = obj(update.value.metadata) ?? obj(update.value.recipient);
   const event: InboundEvent = {
     schemaVersion: SCHEMA_VERSION,
+    schemaMinorVersion: SCHEMA_MINOR_VERSION,
     eventId,
     correlationId: ctx.correlationId,
     kind: update.kind,
     type: update.type,
     tenantId: ctx.tenantId,
     businessAccountId: update.accountId,
-    phoneNumberId: str(metadata?.phone_number_id) ?? null,
+    phoneNumberId: phoneNumberIdOf(update.value) ?? null,
     messageId: update.messageId,
     timestamp: isoFromUnix(update.item.timestamp) ?? isoFromUnix(update.entryTime) ?? ctx.receivedAt,
     receivedAt: ctx.receivedAt,
+    direction: null,
+    origin: null,
     from: null,
+    to: null,
+    conversation: null,
+    history: null,
     context: null,
     content: null,
     status: null,
     raw: { ...ctx.raw, ref: update.ref },
     metadata: {
       tenantName: ctx.tenant?.name ?? null,
-      displayPhoneNumber: str(metadata?.display_phone_number) ?? null,
+      displayPhoneNumber: str(metadata?.display_phone_number) ?? str(update.value.display_phone_number) ?? null,
       source: ctx.source,
       conversation: null,
       degraded: [],
@@ -63,19 +69,27 @@ export async function buildEvent(update: Update, ctx: BuildContext, eventId = ev
   };
   switch (update.kind) {
     case 'message': {
-      event.from = senderOf(update.item, update.value);
+      const parties = messageParties(update);
+      Object.assign(event, parties, { origin: update.origin });
+      if (update.history) event.history = { ...update.history, status: str(obj(update.item.history_context)?.status) ?? null };
       event.context = contextOf(update.item);
       event.content = await messageContent(update.type, update.item, update.value, input(update, event.eventId, ctx));
       break;
     }
     case 'status': {
       const transition = await (ctx.statusRecords?.get(update.ref) ?? recordStatus(update, ctx));
-      event.status = { ...statusInfo(update.item), ...transition };
+      event.status = { ...statusInfo(update.item, update.value), ...transition };
+      event.direction = 'outbound';
+      event.conversation = { customer: statusCustomer(update.item, update.value), groupId: event.status.recipient.groupId, standby: update.standby };
       break;
     }
-    case 'notification':
-      event.content = notificationContent(update.change.field, update.value);
+    case 'notification': {
+      const view = notificationView(update);
+      event.content = view.content;
+      event.direction = view.direction;
+      event.conversation = view.conversation;
       break;
+    }
   }
   return event;
 }

@@ -6,6 +6,7 @@ import { editProcessor } from './edit.processor';
 import { imageProcessor } from './image.processor';
 import { interactiveProcessor } from './interactive.processor';
 import { locationProcessor } from './location.processor';
+import { mediaPlaceholderProcessor } from './media-placeholder.processor';
 import { orderProcessor } from './order.processor';
 import type { Processor } from './processor';
 import { reactionProcessor } from './reaction.processor';
@@ -36,6 +37,7 @@ export const PROCESSORS = {
   edit: editProcessor,
   revoke: revokeProcessor,
   request_welcome: requestWelcomeProcessor,
+  media_placeholder: mediaPlaceholderProcessor,
   unsupported: unsupportedProcessor,
   unknown: unsupportedProcessor,
 } satisfies Record<string, Processor>;
