@@ -12,19 +12,31 @@ export interface Fixture {
   json: { object?: unknown; entry?: Array<{ id?: string | number; changes?: unknown[] }> };
 }
 
+/** Shapes Meta documents that no public project has a full example of: composed here (see the README there). */
+export const COMPOSED_FIXTURE_DIR = join(__dirname, '../fixtures/meta-webhooks');
+
 /** Every webhook body among the fixtures (the Graph API response is not one). */
 export function webhookFixtures(): Fixture[] {
-  return readdirSync(FIXTURE_DIR)
+  return readFixtures(FIXTURE_DIR);
+}
+
+/** The composed payloads, signed like the fixtures, for accounts the fixtures already have. */
+export function composedFixtures(): Fixture[] {
+  return readFixtures(COMPOSED_FIXTURE_DIR);
+}
+
+function readFixtures(dir: string): Fixture[] {
+  return readdirSync(dir)
     .filter((name) => name.endsWith('.json') && !name.startsWith('graph-api-'))
     .sort()
     .map((name) => {
-      const bytes = readFileSync(join(FIXTURE_DIR, name));
+      const bytes = readFileSync(join(dir, name));
       return { name, bytes, json: JSON.parse(bytes.toString('utf8')) as Fixture['json'] };
     });
 }
 
 export function fixture(name: string): Fixture {
-  const found = webhookFixtures().find((f) => f.name === name);
+  const found = [...webhookFixtures(), ...composedFixtures()].find((f) => f.name === name);
   if (!found) throw new Error(`no fixture ${name}`);
   return found;
 }

@@ -1,152 +1,15 @@
 import type { AsyncMessage } from 'rabbitmq-client';
 import { QUEUES } from '../../src/messaging';
-import { listUpdates, parseEnvelope, type JsonObject } from '../../src/meta';
+import { listUpdates, parseEnvelope } from '../../src/meta';
 import type { InboundEvent } from '../../src/worker';
-import { FIXTURE_SECRET, fixture, fixtureTenants, tenant } from '../helpers/fixtures';
+import { FIXTURE_SECRET, fixture, fixtureTenants } from '../helpers/fixtures';
 import { GraphStub } from '../helpers/graph-stub';
 import { Harness, type QueueReader, type RunningService } from '../helpers/harness';
 import { sampleMedia } from '../helpers/media-samples';
 import { schemaErrors } from '../helpers/schema';
 import { eventually, sleep } from '../helpers/wait';
-import { notification, webhook } from '../helpers/webhooks';
 
 jest.setTimeout(180_000);
-
-const acme = tenant('acme', '830000000000001', 'acme-secret');
-const BUSINESS = { display_phone_number: '15550783881', phone_number_id: '106540352242922' };
-
-/** A coexistence history webhook as Meta documents it: two threads, a media placeholder, a business message and a customer's answer. */
-function historyThreads(): JsonObject {
-  return notification('history', {
-    messaging_product: 'whatsapp',
-    metadata: BUSINESS,
-    history: [
-      {
-        metadata: { phase: 0, chunk_order: 1, progress: 55 },
-        threads: [
-          {
-            id: '16505551234',
-            messages: [
-              {
-                from: '15550783881',
-                id: 'wamid.hist-1',
-                timestamp: '1739230955',
-                type: 'text',
-                text: { body: 'Here is the info' },
-                history_context: { status: 'READ' },
-              },
-              { from: '15550783881', id: 'wamid.hist-media', timestamp: '1739230970', type: 'media_placeholder', history_context: { status: 'PLAYED' } },
-              {
-                from: '16505551234',
-                id: 'wamid.hist-2',
-                timestamp: '1739230971',
-                type: 'text',
-                text: { body: 'Thanks!' },
-                history_context: { status: 'READ' },
-              },
-            ],
-          },
-          {
-            id: '12125557890',
-            messages: [
-              {
-                from: '15550783881',
-                to: '12125557890',
-                id: 'wamid.hist-3',
-                timestamp: '1739230972',
-                type: 'text',
-                text: { body: 'Thanks for your order' },
-                history_context: { status: 'DELIVERED' },
-              },
-            ],
-          },
-        ],
-      },
-    ],
-  });
-}
-
-/** The contents of the placeholder above, sent later under field `history` with the same wamid. */
-function historyMediaContents(): JsonObject {
-  return notification('history', {
-    messaging_product: 'whatsapp',
-    metadata: BUSINESS,
-    messages: [
-      {
-        from: '16505551234',
-        id: 'wamid.hist-media',
-        timestamp: '1738796547',
-        type: 'image',
-        image: { caption: 'Black Prince echeveria', mime_type: 'image/jpeg', id: 'media-hist-1' },
-      },
-    ],
-  });
-}
-
-function historyDeclined(): JsonObject {
-  return notification('history', {
-    messaging_product: 'whatsapp',
-    metadata: BUSINESS,
-    history: [
-      {
-        errors: [
-          {
-            code: 2593109,
-            title: 'History sync is turned off by the business from the WhatsApp Business App',
-            error_data: { details: 'History sharing is turned off by the business' },
-          },
-        ],
-      },
-    ],
-  });
-}
-
-/** Messages and statuses while another app has thread control. */
-function standby(): JsonObject {
-  return notification('standby', {
-    messaging_product: 'whatsapp',
-    metadata: BUSINESS,
-    contacts: [{ profile: { name: 'Ada' }, wa_id: '447700900123' }],
-    messages: [{ from: '447700900123', id: 'wamid.standby-1', timestamp: '1763800000', type: 'text', text: { body: 'still there?' } }],
-    statuses: [{ id: 'wamid.standby-out', status: 'read', timestamp: '1763800001', recipient_id: '447700900123' }],
-  });
-}
-
-/** A BSUID rotation told by a system message (no wa_id: the customer uses a username). */
-function userChangedUserId(): JsonObject {
-  return notification('messages', {
-    messaging_product: 'whatsapp',
-    metadata: BUSINESS,
-    contacts: [{ profile: { name: 'Kai', username: 'kai' }, user_id: 'US.111' }],
-    messages: [
-      {
-        from_user_id: 'US.111',
-        id: 'wamid.rotation',
-        timestamp: '1763800100',
-        type: 'system',
-        system: { body: 'User Kai changed from US.111 to US.222', user_id: 'US.222', parent_user_id: 'US.ENT.333', type: 'user_changed_user_id' },
-      },
-    ],
-  });
-}
-
-/** A missed call's voicemail: an audio message whose id is the call's `wacid.`. */
-function voicemail(): JsonObject {
-  return notification('messages', {
-    messaging_product: 'whatsapp',
-    metadata: BUSINESS,
-    contacts: [{ profile: { name: 'Ada' }, wa_id: '447700900123' }],
-    messages: [
-      {
-        from: '447700900123',
-        id: 'wacid.voicemail-1',
-        timestamp: '1763800200',
-        type: 'audio',
-        audio: { id: 'media-voicemail', mime_type: 'audio/ogg; codecs=opus', voice: true },
-      },
-    ],
-  });
-}
 
 describe("Meta's 2025-26 shapes", () => {
   let harness: Harness;
@@ -186,7 +49,7 @@ describe("Meta's 2025-26 shapes", () => {
     graph = await new GraphStub().start();
     graph.add({ id: 'media-hist-1', mimeType: 'image/jpeg', body: sampleMedia('image/jpeg', 2048) });
     graph.add({ id: 'media-voicemail', mimeType: 'audio/ogg', body: sampleMedia('audio/ogg', 2048) });
-    harness = await Harness.create('shapes', [...fixtureTenants(), acme]);
+    harness = await Harness.create('shapes', fixtureTenants());
     service = await harness.start('all', { WHATSAPP_GRAPH_URL: graph.url, GRAPH_MAX_ATTEMPTS: '1', MEDIA_MAX_ATTEMPTS: '1' });
     readers = [harness.reader(QUEUES.messages), harness.reader(QUEUES.notifications)];
   });
@@ -241,7 +104,7 @@ describe("Meta's 2025-26 shapes", () => {
 
   describe('history', () => {
     it('when a history chunk carries threads, then every message is a history event with its direction, thread, chunk and status, and the chunk its progress', async () => {
-      const events = await through(webhook(acme.businessAccountId, [historyThreads()]), acme.appSecret);
+      const events = await fromFixture('history-threads-media-placeholder__composed.json');
       const history = { threadId: '16505551234', phase: 0, chunkOrder: 1, progress: 55 };
       expect(byRef(events, '0.0.h0t0m0')).toMatchObject({
         type: 'text',
@@ -271,7 +134,7 @@ describe("Meta's 2025-26 shapes", () => {
     });
 
     it("when a placeholder's media contents follow under the same wamid, then they are a second event of that wamid, with the media stored", async () => {
-      const events = await through(webhook(acme.businessAccountId, [historyMediaContents()]), acme.appSecret);
+      const events = await fromFixture('history-media-placeholder-contents__composed.json');
       const image = byRef(events, '0.0.m0');
       expect(image).toMatchObject({
         type: 'image',
@@ -280,12 +143,12 @@ describe("Meta's 2025-26 shapes", () => {
         direction: 'inbound',
         content: { caption: 'Black Prince echeveria' },
       });
-      expect(image.content?.media).toMatchObject({ id: 'media-hist-1', key: expect.stringMatching(/^acme\/image\/.+\/wamid\.hist-media\.jpg$/) });
+      expect(image.content?.media).toMatchObject({ id: 'media-hist-1', key: expect.stringMatching(/^fx-\d+\/image\/.+\/wamid\.hist-media\.jpg$/) });
       expect((image.content?.media as { error?: unknown }).error).toBeUndefined();
     });
 
     it('when the business declined to share its history, then the notification carries the error', async () => {
-      const [event] = await through(webhook(acme.businessAccountId, [historyDeclined()]), acme.appSecret);
+      const [event] = await fromFixture('history-sharing-declined__composed.json');
       expect(event?.content).toMatchObject({
         field: 'history',
         chunks: [{ threads: 0, messages: 0, errors: [{ code: 2593109, details: 'History sharing is turned off by the business' }] }],
@@ -412,7 +275,7 @@ describe("Meta's 2025-26 shapes", () => {
     });
 
     it('when a system message says the customer changed user id or number, then the message is kept and an identity_changed event follows', async () => {
-      const rotation = await through(webhook(acme.businessAccountId, [userChangedUserId()]), acme.appSecret);
+      const rotation = await fromFixture('message-system-user-changed-user-id__composed.json');
       expect(byRef(rotation, '0.0.m0')).toMatchObject({
         type: 'system',
         from: { waId: null, userId: 'US.111', username: 'kai' },
@@ -494,9 +357,9 @@ describe("Meta's 2025-26 shapes", () => {
     });
 
     it('when a voicemail arrives as an audio message, then it keeps its wacid id and its media is stored under it', async () => {
-      const [event] = await through(webhook(acme.businessAccountId, [voicemail()]), acme.appSecret);
+      const [event] = await fromFixture('message-audio-voicemail-wacid__composed.json');
       expect(event).toMatchObject({ type: 'audio', messageId: 'wacid.voicemail-1', content: { voice: true } });
-      expect(event?.content?.media).toMatchObject({ key: expect.stringMatching(/^acme\/audio\/.+\/wacid\.voicemail-1\.ogg$/) });
+      expect(event?.content?.media).toMatchObject({ key: expect.stringMatching(/^fx-\d+\/audio\/.+\/wacid\.voicemail-1\.ogg$/) });
       expect((event?.content?.media as { error?: unknown }).error).toBeUndefined();
     });
   });
@@ -522,7 +385,7 @@ describe("Meta's 2025-26 shapes", () => {
     });
 
     it('when messages and statuses come under standby, then they are message and status events flagged standby', async () => {
-      const events = await through(webhook(acme.businessAccountId, [standby()]), acme.appSecret);
+      const events = await fromFixture('standby-text-and-status__composed.json');
       expect(byRef(events, '0.0.m0')).toMatchObject({
         kind: 'message',
         routingKey: 'message.text',

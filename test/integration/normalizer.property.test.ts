@@ -41,6 +41,7 @@ const TYPES = [
   'request_welcome',
   'unsupported',
   'unknown',
+  'media_placeholder',
 ];
 
 /** A message as Meta might send it, or not: any field missing, of the wrong type, or unheard of. */
@@ -49,6 +50,18 @@ const message = fc.record(
     id: idLike,
     from: idLike,
     from_user_id: idLike,
+    from_parent_user_id: idLike,
+    to: idLike,
+    to_user_id: idLike,
+    group_id: idLike,
+    history_context: fc.oneof(json, fc.record({ status: fc.constantFrom('READ', 'DELIVERED', 'PLAYED') })),
+    system: fc.oneof(
+      json,
+      fc.record(
+        { type: fc.constantFrom('user_changed_number', 'user_changed_user_id', 'customer_identity_changed'), user_id: idLike, wa_id: idLike },
+        { requiredKeys: [] },
+      ),
+    ),
     timestamp: fc.oneof(fc.string(), fc.integer(), fc.constant('1763800000')),
     type: fc.oneof(fc.constantFrom(...TYPES), fc.string()),
     text: fc.oneof(json, fc.record({ body: json })),
@@ -97,16 +110,106 @@ const statusItem = fc.record(
   { requiredKeys: [] },
 );
 
+/** Contacts as Meta sends them now: a wa_id, business-scoped user ids, a username, any of them missing. */
+const contact = fc.record(
+  { wa_id: idLike, user_id: idLike, parent_user_id: idLike, profile: fc.oneof(json, fc.record({ name: json, username: json }, { requiredKeys: [] })) },
+  { requiredKeys: [] },
+);
+const metadata = fc.oneof(json, fc.record({ display_phone_number: idLike, phone_number_id: fc.constantFrom('106540352242922', 'PHONE_NUMBER_ID') }));
+const messages = fc.oneof(json, fc.array(message, { maxLength: 4 }));
+const party = fc.record({ wa_id: idLike, user_id: idLike, input: idLike, errors: fc.oneof(json, fc.array(json)) }, { requiredKeys: [] });
+
 const change = fc.oneof(
   fc.record({
-    field: fc.constant('messages'),
+    field: fc.constantFrom('messages', 'standby'),
     value: fc.record(
       {
-        metadata: json,
-        contacts: fc.oneof(json, fc.array(fc.record({ wa_id: idLike, profile: json }, { requiredKeys: [] }))),
-        messages: fc.oneof(json, fc.array(message, { maxLength: 4 })),
+        metadata,
+        contacts: fc.oneof(json, fc.array(contact)),
+        messages,
         statuses: fc.oneof(json, fc.array(statusItem, { maxLength: 4 })),
         errors: json,
+      },
+      { requiredKeys: [] },
+    ),
+  }),
+  fc.record({
+    field: fc.constantFrom('smb_message_echoes', 'history'),
+    value: fc.record(
+      {
+        metadata,
+        contacts: fc.oneof(json, fc.array(contact)),
+        message_echoes: messages,
+        messages,
+        history: fc.oneof(
+          json,
+          fc.array(
+            fc.record(
+              {
+                metadata: fc.oneof(json, fc.record({ phase: json, chunk_order: json, progress: json })),
+                threads: fc.oneof(json, fc.array(fc.record({ id: idLike, messages }, { requiredKeys: [] }), { maxLength: 3 })),
+                errors: fc.oneof(json, fc.array(json)),
+              },
+              { requiredKeys: [] },
+            ),
+            { maxLength: 2 },
+          ),
+        ),
+      },
+      { requiredKeys: [] },
+    ),
+  }),
+  fc.record({
+    field: fc.constantFrom('user_id_update', 'calls', 'group_participants_update', 'group_settings_update', 'messaging_handovers'),
+    value: fc.record(
+      {
+        metadata,
+        contacts: fc.oneof(json, fc.array(contact)),
+        user_id_update: fc.oneof(
+          json,
+          fc.array(
+            fc.record({ wa_id: idLike, user_id: fc.oneof(json, fc.record({ previous: idLike, current: idLike })), timestamp: json }, { requiredKeys: [] }),
+          ),
+        ),
+        calls: fc.oneof(
+          json,
+          fc.array(
+            fc.record(
+              {
+                id: idLike,
+                from: idLike,
+                to: idLike,
+                to_user_id: idLike,
+                event: json,
+                direction: fc.constantFrom('USER_INITIATED', 'BUSINESS_INITIATED', 'x'),
+                duration: json,
+                errors: json,
+              },
+              { requiredKeys: [] },
+            ),
+          ),
+        ),
+        statuses: fc.oneof(json, fc.array(json)),
+        groups: fc.oneof(
+          json,
+          fc.array(
+            fc.record(
+              {
+                group_id: idLike,
+                type: json,
+                added_participants: fc.oneof(json, fc.array(party)),
+                failed_participants: fc.oneof(json, fc.array(party)),
+                group_subject: json,
+                group___proto__: json,
+              },
+              { requiredKeys: [] },
+            ),
+          ),
+        ),
+        sender: fc.oneof(json, fc.record({ phone_number: idLike })),
+        recipient: fc.oneof(json, fc.record({ phone_number_id: idLike })),
+        type: fc.oneof(fc.constantFrom('control_passed', '__proto__'), fc.string()),
+        control_passed: json,
       },
       { requiredKeys: [] },
     ),
@@ -116,6 +219,24 @@ const change = fc.oneof(
     value: fc.dictionary(fc.string(), json),
   }),
 );
+
+/** Messages a change carries, counted straight from the JSON (not by the code under test): each must become a message event. */
+function messagesIn(body: string): number {
+  const list = (value: unknown): unknown[] => (Array.isArray(value) ? value.filter((v) => typeof v === 'object' && v !== null && !Array.isArray(v)) : []);
+  const parsed = JSON.parse(body) as { entry: Array<{ changes: Array<{ field: string; value: Record<string, unknown> }> }> };
+  let count = 0;
+  for (const { field, value } of parsed.entry[0]!.changes) {
+    if (field === 'messages' || field === 'standby') count += list(value.messages).length;
+    if (field === 'smb_message_echoes') count += list(value.message_echoes).length;
+    if (field === 'history') {
+      count += list(value.messages).length + list(value.message_echoes).length;
+      for (const chunk of list(value.history) as Array<Record<string, unknown>>) {
+        for (const thread of list(chunk.threads) as Array<Record<string, unknown>>) count += list(thread.messages).length;
+      }
+    }
+  }
+  return count;
+}
 
 const payload = fc
   .record({ changes: fc.array(change, { maxLength: 4 }), time: maybe(fc.oneof(fc.integer(), fc.string())) })
@@ -192,7 +313,7 @@ describe('normalizer (property-based, against real Redis and the object store)',
     );
   });
 
-  it('when payloads are well-formed or not inside a valid envelope, then every update becomes one schema-valid event and nothing throws', async () => {
+  it('when payloads are well-formed or not inside a valid envelope (echoes, history threads, groups, BSUID-only contacts, missing from), then every message is a message event, every update one schema-valid event, and nothing throws', async () => {
     let updatesSeen = 0;
     await fc.assert(
       fc.asyncProperty(payload, async (body) => {
@@ -200,6 +321,7 @@ describe('normalizer (property-based, against real Redis and the object store)',
         const events: InboundEvent[] = await Promise.all(updates.map((u) => buildEvent(u, { ...ctx, receivedAt: '2026-11-23T10:00:00.000Z' })));
         updatesSeen += updates.length;
         expect(events).toHaveLength(updates.length);
+        expect(events.filter((e) => e.kind === 'message')).toHaveLength(messagesIn(body));
         events.forEach((event, i) => {
           expect(schemaErrors(JSON.parse(JSON.stringify(event)))).toEqual([]);
           expect(event.kind).toBe(updates[i]!.kind);

@@ -1,5 +1,5 @@
 import type { AsyncMessage } from 'rabbitmq-client';
-import { QUEUES } from '../../src/messaging';
+import { QUEUES, routingKeyOf } from '../../src/messaging';
 import { listUpdates, parseEnvelope } from '../../src/meta';
 import { eventIdOf, type InboundEvent } from '../../src/worker';
 import { FIXTURE_SECRET, fixtureTenants, tenant, webhookFixtures } from '../helpers/fixtures';
@@ -89,7 +89,7 @@ describe('worker', () => {
             businessAccountId: update.accountId,
           });
           expect(event.raw).toEqual({ bucket: harness.rawBucket, key: expect.stringMatching(new RegExp(`^${tenantId}/`)), ref: update.ref });
-          expect(msg!.routingKey).toBe(`${update.kind}.${update.type}`);
+          expect(msg!.routingKey).toBe(routingKeyOf({ kind: update.kind, type: update.type, origin: update.kind === 'message' ? update.origin : null }));
           expect(msg!.exchange).toBe('whatsapp.inbound');
           expect(msg!.contentType).toBe('application/json');
           expect(msg!.durable).toBe(true);
@@ -104,8 +104,8 @@ describe('worker', () => {
       }
     });
 
-    const only = (name: string): InboundEvent => {
-      const list = events.get(name);
+    const only = (name: string, kind?: InboundEvent['kind']): InboundEvent => {
+      const list = events.get(name)?.filter((e) => !kind || e.kind === kind);
       expect(list).toHaveLength(1);
       return list![0]!;
     };
@@ -142,7 +142,7 @@ describe('worker', () => {
         catalogId: '354160437058781',
         productItems: [{ productRetailerId: 'HAMBURGER', quantity: 3, itemPrice: 30, currency: 'ILS' }, {}, {}],
       });
-      expect(only('message-system-user-changed-number__pywa.json').content).toMatchObject({ systemType: 'user_changed_number' });
+      expect(only('message-system-user-changed-number__pywa.json', 'message').content).toMatchObject({ systemType: 'user_changed_number' });
       expect(only('message-system-customer-identity-changed__pywa.json').content).toMatchObject({
         systemType: 'customer_identity_changed',
         identity: { acknowledged: true },
@@ -218,7 +218,7 @@ describe('worker', () => {
         ['group-lifecycle-update__piusalfred.json', 'group_lifecycle_update'],
         ['unknown-field-synthetic__piusalfred.json', 'unknown_field_xyz'],
       ] as const) {
-        const event = only(name);
+        const event = only(name, 'notification');
         expect(event).toMatchObject({ kind: 'notification', type, messageId: null, content: { field: type, value: expect.any(Object) } });
       }
     });

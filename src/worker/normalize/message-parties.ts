@@ -27,7 +27,7 @@ export function messageParties(update: Update): MessageParties {
   const direction = directionOf(update, fromIds, toIds);
   let customerIds = direction === 'inbound' ? fromIds : hasIds(toIds) ? toIds : threadIds;
   if (direction === 'outbound' && isBusinessNumber(customerIds.waId, value) && hasIds(fromIds) && !isBusinessNumber(fromIds.waId, value)) customerIds = fromIds;
-  if (direction === 'inbound' && !hasIds(customerIds)) customerIds = threadIds;
+  if (direction === 'inbound' && !hasIds(customerIds) && hasIds(threadIds)) customerIds = threadIds;
   const customer = partyOf(customerIds, value, direction === 'inbound' || update.origin !== 'live');
   return {
     direction,
