@@ -11,11 +11,11 @@ import {
   AccessTokens,
   archiveHandler,
   ByteBudget,
-  HandoffConsumer,
+  handoffConsumer,
   inlineArchive,
   MediaService,
   processHandler,
-  StateOutboxConsumer,
+  stateOutboxConsumer,
   WorkerPace,
 } from './worker';
 
@@ -81,7 +81,7 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
     metrics,
     prefetch: config.rabbitmq.prefetch,
     budget: new ByteBudget(config.rabbitmq.maxInflightBytes),
-    ...policy,
+    policy,
   };
   const pace = new WorkerPace(config.rabbitmq.archiveDeferAfterMs);
   const process = processHandler({
@@ -99,18 +99,19 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
   });
   const consumers: Array<{ start(): void; close(): Promise<void> }> = [
     // Its backlog is what the store could not take: no more PUTs at once than beside the events.
-    new HandoffConsumer(QUEUES.archive, archiveHandler(rawStore, metrics, pace), {
+    handoffConsumer(QUEUES.archive, archiveHandler(rawStore, metrics, pace), {
       ...consumerDeps,
       prefetch: Math.min(config.rabbitmq.prefetch, config.rabbitmq.maxInlineArchives),
     }),
-    new HandoffConsumer(QUEUES.process, process, consumerDeps),
+    handoffConsumer(QUEUES.process, process, consumerDeps),
   ];
   if (stateManager) {
     consumers.push(
-      new StateOutboxConsumer({
+      stateOutboxConsumer({
         rabbit,
         ...stateManager,
         policy,
+        unreadable: retries,
         logger: logger.child({ component: 'state-outbox' }),
         metrics,
         // Each delivery is one call to the State Manager: no more at once than before the prefetch grew.

@@ -5,3 +5,6 @@ export { StateOutboxPublisher, type OutboxEnvelope } from './state-outbox.publis
 export { decodeHandoff, encodeHandoff, type HandoffMessage, type WebhookReceivedV1 } from './handoff.message';
 export { createRabbit } from './rabbit.connection';
 export { declareTopology, EVENT_BINDINGS, EXCHANGES, QUEUES, retryQueueName, workQueueOptions, type RetryableQueue, type WorkQueue } from './topology';
+export type { FailedOutcome, HandlerOutcome } from './outcome';
+export { QueueConsumer, type QueueConsumerDeps, type QueueHandler, type RetryStep } from './queue.consumer';
+export { decide, delayFor, type Decision, type RetryPolicy } from './retry-policy';

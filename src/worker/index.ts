@@ -16,9 +16,8 @@ export {
 } from './event';
 export { ByteBudget } from './byte-budget';
 export { WorkerPace } from './pace';
-export { HandoffConsumer, type HandoffHandler } from './handoff.consumer';
-export type { HandlerOutcome } from './outcome';
+export { handoffConsumer, type HandoffConsumerDeps, type HandoffHandler } from './handoff.consumer';
 export { processHandler, type ProcessDeps } from './process.handler';
-export { StateOutboxConsumer, type StateOutboxDeps } from './state-outbox.consumer';
+export { stateOutboxConsumer, type StateOutboxDeps } from './state-outbox.consumer';
 export { AccessTokens, MediaService, MEDIA_RULES } from './media';
 export { MEDIA_TYPES, PROCESSORS, type MediaPort, type MediaRequest, type MediaType, type MessageType } from './processors';

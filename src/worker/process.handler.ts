@@ -1,14 +1,13 @@
 import type { DedupStore, StatusOrderStore, StatusTransition } from '../cache';
 import { AppError, PermanentError, TransientError } from '../errors';
 import type { StateManagerClient, StateMessage } from '../integrations';
-import type { EventPublisher, HandoffMessage, StateOutboxPublisher } from '../messaging';
+import type { EventPublisher, HandlerOutcome, HandoffMessage, StateOutboxPublisher } from '../messaging';
 import { listUpdates, parseEnvelope, updateTypeLabel, type Update } from '../meta';
 import { LogThrottle, type Logger, type Metrics } from '../observability';
 import type { TenantResolver } from '../tenants';
 import type { ArchiveStep } from './archive.handler';
 import { eventIdOf, type InboundEvent } from './event';
 import type { HandoffHandler } from './handoff.consumer';
-import type { HandlerOutcome } from './outcome';
 import { buildEvent, recordStatus, type BuildContext } from './normalize/event-builder';
 import type { MediaPort } from './processors';
 

@@ -1,18 +1,16 @@
-import { ConsumerStatus, type AsyncMessage, type Connection, type Consumer } from 'rabbitmq-client';
-import { handleError } from '../errors';
+import type { AsyncMessage } from 'rabbitmq-client';
+import { ValidationError } from '../errors';
 import type { StateManagerClient, StateMessage } from '../integrations';
-import { QUEUES, workQueueOptions, type OutboxEnvelope, type StateOutboxPublisher } from '../messaging';
-import { runWithContext, type Logger, type Metrics } from '../observability';
-import { decide, type RetryPolicy } from './retry-policy';
+import { QueueConsumer, QUEUES, type OutboxEnvelope, type QueueConsumerDeps, type StateOutboxPublisher } from '../messaging';
 
-export interface StateOutboxDeps {
-  rabbit: Connection;
+export interface StateOutboxDeps extends QueueConsumerDeps {
   client: StateManagerClient;
   outbox: StateOutboxPublisher;
-  policy: RetryPolicy;
-  logger: Logger;
-  metrics: Metrics;
-  prefetch: number;
+}
+
+interface Tracking {
+  body: StateMessage;
+  envelope: OutboxEnvelope;
 }
 
 /**
@@ -21,57 +19,41 @@ export interface StateOutboxDeps {
  * and is delivered once it is back; the events themselves were published long before. A message
  * the State Manager refuses (4xx) goes to the dead-letter queue.
  */
-export class StateOutboxConsumer {
-  private consumer: Consumer | undefined;
-  private readonly queue = QUEUES.stateOutbox;
+export function stateOutboxConsumer(deps: StateOutboxDeps): QueueConsumer<Tracking> {
+  return new QueueConsumer<Tracking>(
+    QUEUES.stateOutbox,
+    {
+      decode,
+      context: ({ envelope }) => ({ correlationId: envelope.correlationId, tenantId: envelope.tenantId }),
+      logFields: ({ envelope }) => ({ eventId: envelope.eventId }),
+      attempt: ({ envelope }) => envelope,
+      handle: async ({ body }) => {
+        await deps.client.recordMessage(body);
+        return { status: 'done' };
+      },
+      retry: ({ body, envelope }, step) =>
+        deps.outbox.retry(step.delayMs, body, { ...envelope, attempt: step.attempt, retryingSince: step.retryingSince, lastError: step.lastError }),
+      deadLetter: ({ body, envelope }, lastError) => deps.outbox.deadLetter(body, { ...envelope, lastError }),
+    },
+    deps,
+  );
+}
 
-  constructor(private readonly deps: StateOutboxDeps) {}
-
-  start(): void {
-    if (this.consumer) return;
-    this.consumer = this.deps.rabbit.createConsumer(
-      { queue: this.queue, queueOptions: workQueueOptions(this.queue), qos: { prefetchCount: this.deps.prefetch }, concurrency: this.deps.prefetch },
-      (msg) => this.onMessage(msg),
-    );
-    this.consumer.on('error', (err: unknown) => this.deps.logger.warn('outbox consumer error; it recovers by itself', { cause: String(err) }));
+/** A tracking message as the worker wrote it (JSON with its tenant and event); anything else is unreadable. */
+function decode(msg: AsyncMessage): Tracking {
+  const body = msg.body as Partial<StateMessage> | null;
+  if (typeof body !== 'object' || body === null || Buffer.isBuffer(body) || typeof body.tenantId !== 'string' || typeof body.eventId !== 'string') {
+    throw new ValidationError('unreadable_tracking', 'State outbox message is not a tracking message');
   }
-
-  async close(): Promise<void> {
-    const consumer = this.consumer;
-    this.consumer = undefined;
-    if (consumer) await consumer.close();
-  }
-
-  private async onMessage(msg: AsyncMessage): Promise<ConsumerStatus> {
-    const body = msg.body as StateMessage;
-    const envelope: OutboxEnvelope = {
+  const attempt = Number(msg.headers?.['x-attempt']);
+  return {
+    body: body as StateMessage,
+    envelope: {
       eventId: msg.messageId ?? body.eventId,
       tenantId: body.tenantId,
-      correlationId: msg.correlationId ?? body.correlationId,
-      attempt: Math.max(1, Number(msg.headers?.['x-attempt']) || 1),
+      correlationId: msg.correlationId ?? body.correlationId ?? body.eventId,
+      attempt: Number.isInteger(attempt) && attempt >= 1 ? attempt : 1,
       retryingSince: typeof msg.headers?.['x-retrying-since'] === 'string' ? msg.headers['x-retrying-since'] : undefined,
-    };
-    return runWithContext({ correlationId: envelope.correlationId, tenantId: envelope.tenantId }, async () => {
-      try {
-        await this.deps.client.recordMessage(body);
-        this.deps.metrics.handoffOutcome.inc({ queue: this.queue, outcome: 'ack' });
-        return ConsumerStatus.ACK;
-      } catch (error) {
-        const decision = decide(error, envelope, this.deps.policy, this.deps.logger, { queue: this.queue, eventId: envelope.eventId });
-        const lastError = `${decision.handled.code}: ${decision.handled.publicMessage}`;
-        try {
-          if (decision.action === 'retry') {
-            await this.deps.outbox.retry(decision.delayMs, body, { ...envelope, attempt: decision.attempt, retryingSince: decision.retryingSince, lastError });
-          } else {
-            await this.deps.outbox.deadLetter(body, { ...envelope, lastError });
-          }
-          this.deps.metrics.handoffOutcome.inc({ queue: this.queue, outcome: decision.action === 'retry' ? 'retry' : 'dead_letter' });
-          return ConsumerStatus.ACK;
-        } catch (err) {
-          handleError(err, this.deps.logger, 'consumer', { queue: this.queue, step: decision.action });
-          return ConsumerStatus.REQUEUE;
-        }
-      }
-    });
-  }
+    },
+  };
 }

@@ -4,6 +4,7 @@ import { tenant } from '../helpers/fixtures';
 import { Harness, type QueueReader, type RunningService } from '../helpers/harness';
 import { HttpStub } from '../helpers/http-stub';
 import { eventually, sleep } from '../helpers/wait';
+import { notification, webhook } from '../helpers/webhooks';
 
 jest.setTimeout(90_000);
 
@@ -152,6 +153,56 @@ describe('external services', () => {
       state.failWith = undefined;
       await eventually(() => published.every((e) => posts().some((p) => p.eventId === e.eventId)), 30_000, 'the tracking backlog to be delivered');
       expect(await breakerState(service, 'state_manager')).toBe(0);
+    });
+
+    it("then the business's echoes are published but not tracked (the State Manager hears what customers send live)", async () => {
+      const wamid = `wamid.echo-${seq++}`;
+      const echo = webhook(acme.businessAccountId, [
+        notification('smb_message_echoes', {
+          metadata: { display_phone_number: '15550001111', phone_number_id: '1055500011110' },
+          message_echoes: [{ from: '15550001111', to: '447700900123', id: wamid, timestamp: '1763800000', type: 'text', text: { body: 'sent from the app' } }],
+        }),
+      ]);
+      const live = text(acme.businessAccountId);
+      for (const body of [echo, live.body]) expect((await harness.post(service, body, acme.appSecret)).status).toBe(200);
+      const [echoed, sent] = await eventually(
+        () => {
+          const found = [wamid, live.wamid].map((id) => events.bodies<InboundEvent>().find((e) => e.messageId === id));
+          return found.every(Boolean) ? found : undefined;
+        },
+        10_000,
+        'both events',
+      );
+      expect(echoed).toMatchObject({ direction: 'outbound', origin: 'echo', metadata: { conversation: null, degraded: [] } });
+      await eventually(() => posts().some((p) => p.eventId === sent!.eventId), 10_000, 'the live message to be tracked');
+      expect(posts().some((p) => p.eventId === echoed!.eventId)).toBe(false);
+    });
+
+    it('then a message no consumer can read, on the process queue or the outbox, goes as it came to the dead-letter queue, counted, and both keep serving', async () => {
+      const dead = harness.reader(QUEUES.dead);
+      const publisher = harness.amqp().createPublisher({ confirm: true });
+      await publisher.send(
+        { routingKey: QUEUES.process, messageId: 'garbage-process', headers: { 'x-handoff-type': 'something.else' } },
+        Buffer.from('not a hand-off'),
+      );
+      await publisher.send({ routingKey: QUEUES.stateOutbox, messageId: 'garbage-outbox', contentType: 'application/json' }, '"not a tracking message"');
+      await publisher.close();
+      const letters = await dead.waitFor(2, 10_000);
+      const byId = new Map(letters.map((m) => [m.messageId, m]));
+      expect(byId.get('garbage-process')?.headers).toMatchObject({ 'x-queue': QUEUES.process, 'x-error': expect.any(String) });
+      expect(String(byId.get('garbage-process')?.body)).toBe('not a hand-off');
+      expect(byId.get('garbage-outbox')?.headers).toMatchObject({
+        'x-queue': QUEUES.stateOutbox,
+        'x-error': expect.stringContaining('not a tracking message'),
+      });
+      const deadLettered = (await service.metrics.handoffOutcome.get()).values.filter((v) => v.labels.outcome === 'dead_letter');
+      expect(deadLettered.find((v) => v.labels.queue === QUEUES.process)?.value).toBeGreaterThanOrEqual(1);
+      expect(deadLettered.find((v) => v.labels.queue === QUEUES.stateOutbox)?.value).toBe(1);
+
+      const after = text(acme.businessAccountId);
+      expect((await harness.post(service, after.body, acme.appSecret)).status).toBe(200);
+      const event = await eventually(() => events.bodies<InboundEvent>().find((e) => e.messageId === after.wamid), 10_000, 'the next event');
+      await eventually(() => posts().some((p) => p.eventId === event.eventId), 10_000, 'the next tracking call');
     });
   });
 });
