@@ -1,12 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { DedupStore } from '../cache';
 import { UnknownTenantError, ValidationError } from '../errors';
-import { QUEUES, type HandoffPublisher } from '../messaging';
-import { listUpdates, parseEnvelope, type EntryRef } from '../meta';
+import { QUEUES, webhookReceived, type HandoffPublisher } from '../messaging';
+import { parseEnvelope, selectUpdates, type EntryRef } from '../meta';
 import type { Logger } from '../observability';
 import type { RawPayloadStore } from '../storage';
 import { TENANT_ID_PATTERN, type TenantResolver } from '../tenants';
-import { eventIdOf } from '../worker/event';
+import { eventIdOf } from '../contract';
 
 export interface ReplayRequest {
   tenantId: string;
@@ -116,26 +116,24 @@ export class ReplayService {
     const entries = await this.entriesOf(request.tenantId, stored.body, stored.metadata.entries);
     // A failed payload records the updates that failed: the others were published then.
     const only = request.source === 'failed' && stored.metadata.only ? stored.metadata.only.split(',') : undefined;
-    const wanted = new Set(only);
-    const updates = listUpdates(entries).filter((update) => !only || wanted.has(update.ref));
+    const updates = selectUpdates(entries, only);
     const ids = [...new Set(updates.map((update) => eventIdOf(request.tenantId, update.kind, update.key)))];
     const published = await this.eventDedup.seen(request.tenantId, ids);
     if (published.length > 0 && published.every(Boolean)) return 'skipped';
     if (request.dryRun) return 'replayed';
-    await this.publisher.toQueue(QUEUES.process, {
-      type: 'webhook.received',
-      version: 1,
-      handoffId: randomUUID(),
-      tenantId: request.tenantId,
-      correlationId: stored.metadata['correlation-id'] || randomUUID(),
-      receivedAt: stored.metadata['received-at'] || new Date().toISOString(),
-      rawKey: stored.metadata['raw-key'] || key,
-      entryIndexes: entries.map((entry) => entry.index),
-      source: 'replay',
-      attempt: 1,
-      only,
-      body: stored.body,
-    });
+    await this.publisher.toQueue(
+      QUEUES.process,
+      webhookReceived({
+        tenantId: request.tenantId,
+        correlationId: stored.metadata['correlation-id'] || randomUUID(),
+        receivedAt: stored.metadata['received-at'] || new Date().toISOString(),
+        rawKey: stored.metadata['raw-key'] || key,
+        entryIndexes: entries.map((entry) => entry.index),
+        source: 'replay',
+        only,
+        body: stored.body,
+      }),
+    );
     return 'replayed';
   }
 

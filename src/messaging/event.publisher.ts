@@ -1,27 +1,12 @@
+import { routingKeyOf, type InboundEvent } from '../contract';
 import type { ConfirmedPublisher } from './confirmed.publisher';
 import { EXCHANGES } from './topology';
 
 /** The fields of an event the broker envelope is made from (the body is the whole event). */
-export interface PublishableEvent {
-  schemaVersion: number;
-  schemaMinorVersion: number;
-  eventId: string;
-  correlationId: string;
-  kind: string;
-  type: string;
-  tenantId: string;
-  direction: string | null;
-  origin: string | null;
-}
-
-/**
- * `{kind}.{type}`, and `{kind}.{type}.{origin}` for echoes and history: a binding to `message.*`
- * gets what customers send live (as before echoes and history were message events), `message.#`
- * every message.
- */
-export function routingKeyOf(event: Pick<PublishableEvent, 'kind' | 'type' | 'origin'>): string {
-  return event.origin === 'echo' || event.origin === 'history' ? `${event.kind}.${event.type}.${event.origin}` : `${event.kind}.${event.type}`;
-}
+export type PublishableEvent = Pick<
+  InboundEvent,
+  'schemaVersion' | 'schemaMinorVersion' | 'eventId' | 'correlationId' | 'kind' | 'type' | 'tenantId' | 'direction' | 'origin'
+>;
 
 /**
  * Publishes normalized events to `whatsapp.inbound` with the routing key of `routingKeyOf`:

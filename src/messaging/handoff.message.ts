@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { AsyncMessage } from 'rabbitmq-client';
 import { PermanentError } from '../errors';
 import type { OutgoingMessage } from './confirmed.publisher';
@@ -35,6 +36,14 @@ export interface WebhookReceivedV1 {
 }
 
 export type HandoffMessage = WebhookReceivedV1;
+
+/**
+ * A new hand-off of a webhook (first attempt, a fresh id): the one constructor the receiver and the
+ * replay both use, so that every field a worker reads is set the same way.
+ */
+export function webhookReceived(fields: Omit<WebhookReceivedV1, 'type' | 'version' | 'handoffId' | 'attempt'>): HandoffMessage {
+  return { type: 'webhook.received', version: 1, handoffId: randomUUID(), attempt: 1, ...fields };
+}
 
 const H = {
   type: 'x-handoff-type',

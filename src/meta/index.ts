@@ -2,7 +2,17 @@ export { parseEnvelope, phoneNumberIdOf, type Envelope } from './envelope';
 export { IDENTITY_SYSTEM_TYPES, LIVE_FIELDS } from './message-sources';
 export { ACCOUNT_ID_PATTERN, checkEnvelopeBounds, type EnvelopeLimits } from './envelope-bounds';
 export { arr, bool, isObject, isoFromUnix, num, obj, objects, str } from './read';
-export { KNOWN_FIELDS, KNOWN_MESSAGE_TYPES, KNOWN_STATUSES, listUpdates, messageType, safeName, updateTypeLabel, MESSAGE_CONTENT_KEYS } from './updates';
+export {
+  KNOWN_FIELDS,
+  KNOWN_MESSAGE_TYPES,
+  KNOWN_STATUSES,
+  listUpdates,
+  messageType,
+  safeName,
+  selectUpdates,
+  updateTypeLabel,
+  MESSAGE_CONTENT_KEYS,
+} from './updates';
 export {
   WHATSAPP_OBJECT,
   type Change,

@@ -168,6 +168,17 @@ export function listUpdates(entries: EntryRef[]): Update[] {
   return updates;
 }
 
+/**
+ * The updates to process from a tenant's entries: each distinct once (the same wamid twice in
+ * one payload is one message), and only those of `only` when a retry or a replay names them.
+ * The worker and the replay both read a payload through this.
+ */
+export function selectUpdates(entries: EntryRef[], only?: readonly string[]): Update[] {
+  const wanted = only ? new Set(only) : undefined;
+  const seen = new Set<string>();
+  return listUpdates(entries).filter((update) => !seen.has(update.key) && seen.add(update.key) && (!wanted || wanted.has(update.ref)));
+}
+
 /** Meta's `type`, or the first content key present when `type` is missing. */
 export function messageType(message: JsonObject): string {
   const declared = str(message.type);

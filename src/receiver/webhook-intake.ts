@@ -1,6 +1,5 @@
-import { randomUUID } from 'node:crypto';
 import type { DedupStore } from '../cache';
-import type { HandoffPublisher } from '../messaging';
+import { webhookReceived, type HandoffPublisher } from '../messaging';
 import { listUpdates, updateTypeLabel, type EntryRef, type Update } from '../meta';
 import { LogThrottle, type Logger, type Metrics } from '../observability';
 import type { Tenant } from '../tenants';
@@ -73,19 +72,17 @@ export class WebhookIntake {
     }
 
     const rawKey = buildRawKey(tenant.id, receivedAt, updates, raw);
-    await this.handoff.toWorker({
-      type: 'webhook.received',
-      version: 1,
-      handoffId: randomUUID(),
-      tenantId: tenant.id,
-      correlationId,
-      receivedAt: receivedAt.toISOString(),
-      rawKey,
-      entryIndexes: entries.map((entry) => entry.index),
-      source: 'meta',
-      attempt: 1,
-      body: raw,
-    });
+    await this.handoff.toWorker(
+      webhookReceived({
+        tenantId: tenant.id,
+        correlationId,
+        receivedAt: receivedAt.toISOString(),
+        rawKey,
+        entryIndexes: entries.map((entry) => entry.index),
+        source: 'meta',
+        body: raw,
+      }),
+    );
     this.count(tenant.id, updates, 'accepted');
     this.dedup.mark(tenant.id, keys).catch((err: unknown) => {
       this.logger.warn('dedup marks not written; a redelivery will be absorbed by the worker instead', { cause: String(err) });

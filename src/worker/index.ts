@@ -1,19 +1,4 @@
 export { archiveHandler, inlineArchive, type ArchiveStep } from './archive.handler';
-export {
-  eventIdOf,
-  SCHEMA_MINOR_VERSION,
-  SCHEMA_VERSION,
-  type Conversation,
-  type Direction,
-  type HistoryInfo,
-  type IdentityIds,
-  type Content,
-  type InboundEvent,
-  type MediaContent,
-  type MessageContext,
-  type Sender,
-  type StatusInfo,
-} from './event';
 export { ByteBudget } from './byte-budget';
 export { WorkerPace } from './pace';
 export { handoffConsumer, type HandoffConsumerDeps, type HandoffHandler } from './handoff.consumer';

@@ -2,11 +2,11 @@ import type { DedupStore, StatusOrderStore, StatusTransition } from '../cache';
 import { AppError, PermanentError, TransientError } from '../errors';
 import type { StateManagerClient, StateMessage } from '../integrations';
 import type { EventPublisher, HandlerOutcome, HandoffMessage, StateOutboxPublisher } from '../messaging';
-import { listUpdates, parseEnvelope, updateTypeLabel, type Update } from '../meta';
+import { parseEnvelope, selectUpdates, updateTypeLabel, type Update } from '../meta';
 import { LogThrottle, type Logger, type Metrics } from '../observability';
 import type { TenantResolver } from '../tenants';
 import type { ArchiveStep } from './archive.handler';
-import { eventIdOf, type InboundEvent } from './event';
+import { eventIdOf, type InboundEvent } from '../contract';
 import type { HandoffHandler } from './handoff.consumer';
 import { buildEvent, recordStatus, type BuildContext } from './normalize/event-builder';
 import type { MediaPort } from './processors';
@@ -79,8 +79,7 @@ async function processUpdates(handoff: HandoffMessage, deps: ProcessDeps): Promi
     );
   }
 
-  const only = handoff.only ? new Set(handoff.only) : undefined;
-  const updates = distinct(listUpdates(entries)).filter((update) => !only || only.has(update.ref));
+  const updates = selectUpdates(entries, handoff.only);
   const ids = updates.map((update) => eventIdOf(handoff.tenantId, update.kind, update.key));
   // Status order is recorded beside the lookup, in the same round trip to Redis: recording a state
   // again changes nothing, so it need not wait to learn which events are already published.
@@ -166,12 +165,6 @@ function stateMessageOf(event: InboundEvent): StateMessage {
     receivedAt: event.receivedAt,
     correlationId: event.correlationId,
   };
-}
-
-/** The same update twice in one payload (same wamid, same status) is one event. */
-function distinct(updates: Update[]): Update[] {
-  const seen = new Set<string>();
-  return updates.filter((update) => !seen.has(update.key) && seen.add(update.key));
 }
 
 /** The error that decides the retry policy: anything that is not an outage wins (bounded attempts). */

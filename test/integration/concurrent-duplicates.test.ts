@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { DedupStore } from '../../src/cache';
 import { QUEUES } from '../../src/messaging';
-import type { InboundEvent } from '../../src/worker';
+import type { InboundEvent } from '../../src/contract';
 import { tenant } from '../helpers/fixtures';
 import { Harness, type QueueReader, type RunningService } from '../helpers/harness';
 import { eventually, sleep } from '../helpers/wait';

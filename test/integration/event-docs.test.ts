@@ -1,9 +1,9 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { v5 as uuidv5 } from 'uuid';
-import { EVENT_BINDINGS, QUEUES, routingKeyOf } from '../../src/messaging';
+import { routingKeyOf, type InboundEvent } from '../../src/contract';
+import { EVENT_BINDINGS, QUEUES } from '../../src/messaging';
 import { listUpdates, obj, parseEnvelope, str, type Update } from '../../src/meta';
-import type { InboundEvent } from '../../src/worker';
 import { composedFixtures, FIXTURE_SECRET, fixtureTenants, webhookFixtures, type Fixture } from '../helpers/fixtures';
 import { GraphStub } from '../helpers/graph-stub';
 import { Harness, type QueueReader, type RunningService } from '../helpers/harness';

@@ -1,5 +1,5 @@
 import { QUEUES } from '../../src/messaging';
-import type { InboundEvent } from '../../src/worker';
+import type { InboundEvent } from '../../src/contract';
 import { tenant } from '../helpers/fixtures';
 import { Harness, type QueueReader, type RunningService } from '../helpers/harness';
 import { spawnService, type Spawned } from '../helpers/process';

@@ -1,7 +1,7 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { QUEUES } from '../../src/messaging';
-import type { InboundEvent, MediaContent } from '../../src/worker';
+import type { InboundEvent, MediaContent } from '../../src/contract';
 import { tenant } from '../helpers/fixtures';
 import { digestOf, GraphStub } from '../helpers/graph-stub';
 import { Harness } from '../helpers/harness';

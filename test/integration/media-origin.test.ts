@@ -1,6 +1,6 @@
 import { QUEUES } from '../../src/messaging';
 import type { JsonObject } from '../../src/meta';
-import type { InboundEvent, MediaContent } from '../../src/worker';
+import type { InboundEvent, MediaContent } from '../../src/contract';
 import { tenant } from '../helpers/fixtures';
 import { GraphStub } from '../helpers/graph-stub';
 import { Harness, type QueueReader, type RunningService } from '../helpers/harness';

@@ -1,7 +1,7 @@
 import type { AsyncMessage } from 'rabbitmq-client';
 import { QUEUES } from '../../src/messaging';
 import { listUpdates, parseEnvelope } from '../../src/meta';
-import type { InboundEvent } from '../../src/worker';
+import type { InboundEvent } from '../../src/contract';
 import { FIXTURE_SECRET, fixture, fixtureTenants } from '../helpers/fixtures';
 import { GraphStub } from '../helpers/graph-stub';
 import { Harness, type QueueReader, type RunningService } from '../helpers/harness';

@@ -3,7 +3,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import request from 'supertest';
 import { QUEUES } from '../../src/messaging';
-import type { InboundEvent } from '../../src/worker';
+import type { InboundEvent } from '../../src/contract';
 import { tenant } from '../helpers/fixtures';
 import { tenantCacheKey } from '../helpers/redis-keys';
 import { Harness, type QueueReader, type RunningService } from '../helpers/harness';

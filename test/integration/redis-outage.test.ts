@@ -1,5 +1,5 @@
 import { QUEUES } from '../../src/messaging';
-import type { InboundEvent } from '../../src/worker';
+import type { InboundEvent } from '../../src/contract';
 import { tenant } from '../helpers/fixtures';
 import { Harness } from '../helpers/harness';
 import { stack } from '../helpers/stack';

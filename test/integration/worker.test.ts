@@ -1,7 +1,7 @@
 import type { AsyncMessage } from 'rabbitmq-client';
-import { QUEUES, routingKeyOf } from '../../src/messaging';
+import { eventIdOf, routingKeyOf, type InboundEvent } from '../../src/contract';
+import { QUEUES } from '../../src/messaging';
 import { listUpdates, parseEnvelope } from '../../src/meta';
-import { eventIdOf, type InboundEvent } from '../../src/worker';
 import { FIXTURE_SECRET, fixtureTenants, tenant, webhookFixtures } from '../helpers/fixtures';
 import { Harness, type QueueReader, type RunningService } from '../helpers/harness';
 import { schemaErrors } from '../helpers/schema';

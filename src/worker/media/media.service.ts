@@ -7,7 +7,7 @@ import { bool, num, str } from '../../meta';
 import type { Logger, Metrics } from '../../observability';
 import type { MediaStore } from '../../storage';
 import type { Tenant } from '../../tenants';
-import type { MediaContent } from '../event';
+import type { MediaContent } from '../../contract';
 import type { MediaPort, MediaRequest } from '../processors';
 import type { AccessTokens } from './access-tokens';
 import { ByteMeter } from './byte-meter';

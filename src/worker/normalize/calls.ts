@@ -1,5 +1,6 @@
 import { num, obj, objects, str, type JsonObject } from '../../meta';
-import { metaErrors, type Content, type Direction, type Sender } from '../event';
+import type { Content, Direction, Sender } from '../../contract';
+import { metaErrors } from './meta-errors';
 import { hasIds, idsAt, isBusinessNumber, partyOf } from './parties';
 import { isoOrNull } from './time';
 

@@ -1,5 +1,5 @@
 import { obj, str, type JsonObject } from '../../meta';
-import type { MessageContext, Referral } from '../event';
+import type { MessageContext, Referral } from '../../contract';
 
 /** Reply, forward and ad/product context of a message, or null when it has none. */
 export function contextOf(message: JsonObject): MessageContext | null {

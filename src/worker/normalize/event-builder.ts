@@ -1,7 +1,8 @@
 import type { StatusOrderStore, StatusTransition } from '../../cache';
 import { isoFromUnix, messageType, obj, phoneNumberIdOf, str, type JsonObject, type Update } from '../../meta';
 import type { Tenant } from '../../tenants';
-import { eventIdOf, metaErrors, SCHEMA_MINOR_VERSION, SCHEMA_VERSION, type Content, type InboundEvent } from '../event';
+import { eventIdOf, SCHEMA_MINOR_VERSION, SCHEMA_VERSION, type Content, type InboundEvent } from '../../contract';
+import { metaErrors } from './meta-errors';
 import { processorFor, type MediaPort, type ProcessorInput } from '../processors';
 import { contextOf } from './context';
 import { messageParties } from './message-parties';

@@ -1,5 +1,6 @@
 import { bool, objects, obj, str, type JsonObject } from '../../meta';
-import { metaErrors, type Content } from '../event';
+import type { Content } from '../../contract';
+import { metaErrors } from './meta-errors';
 import { toE164 } from './phone-number';
 import { isoOrNull } from './time';
 

@@ -1,5 +1,5 @@
 import { obj, str, type Update } from '../../meta';
-import type { Content, IdentityIds, Sender } from '../event';
+import type { Content, IdentityIds, Sender } from '../../contract';
 import { idsAt, partyOf } from './parties';
 
 /**

@@ -1,5 +1,5 @@
 import { str, type Update } from '../../meta';
-import type { Conversation, Direction, Sender } from '../event';
+import type { Conversation, Direction, Sender } from '../../contract';
 import { hasIds, idsAt, isBusinessNumber, partyOf, type Ids } from './parties';
 
 export interface MessageParties {

@@ -1,5 +1,6 @@
 import { num, obj, objects, str, type JsonObject, type Update } from '../../meta';
-import { metaErrors, type Content, type Conversation, type Direction } from '../event';
+import type { Content, Conversation, Direction } from '../../contract';
+import { metaErrors } from './meta-errors';
 import { callsContent } from './calls';
 import { GROUP_FIELDS, groupsContent } from './groups';
 import { identityChange } from './identity';

@@ -1,5 +1,5 @@
 import { bool, obj, objects, str, type JsonObject } from '../../meta';
-import type { Sender } from '../event';
+import type { Sender } from '../../contract';
 import { toE164 } from './phone-number';
 
 /** The ids Meta gave a party in one place of a payload (any of them may be missing). */

@@ -1,5 +1,6 @@
 import { bool, isoFromUnix, obj, str, type JsonObject } from '../../meta';
-import { metaErrors, type Sender, type StatusInfo } from '../event';
+import type { Sender, StatusInfo } from '../../contract';
+import { metaErrors } from './meta-errors';
 import { toE164 } from './phone-number';
 import { partyOf, type Ids } from './parties';
 

@@ -1,5 +1,5 @@
 import { obj, str, type JsonObject } from '../../meta';
-import type { Content } from '../event';
+import type { Content } from '../../contract';
 import type { Processor } from './processor';
 
 /**

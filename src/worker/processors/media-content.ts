@@ -1,5 +1,5 @@
 import { bool, obj, str, type JsonObject } from '../../meta';
-import type { Content } from '../event';
+import type { Content } from '../../contract';
 import type { MediaType, ProcessorInput } from './processor';
 
 /** Shared by the five media processors: the stored media plus the fields Meta sends beside it. */

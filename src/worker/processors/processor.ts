@@ -1,6 +1,6 @@
 import type { JsonObject } from '../../meta';
 import type { Tenant } from '../../tenants';
-import type { Content, MediaContent } from '../event';
+import type { Content, MediaContent } from '../../contract';
 
 export const MEDIA_TYPES = ['image', 'video', 'audio', 'document', 'sticker'] as const;
 export type MediaType = (typeof MEDIA_TYPES)[number];

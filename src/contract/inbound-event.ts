@@ -1,5 +1,11 @@
 import { v5 as uuidv5 } from 'uuid';
-import { num, objects, obj, str, type HistoryPosition, type Json, type MessageOrigin, type UpdateKind } from '../meta';
+import type { HistoryPosition, Json, MessageOrigin, UpdateKind } from '../meta';
+
+/**
+ * The event contract: what the worker publishes to `whatsapp.inbound` and every consumer reads
+ * (schemas/inbound-event.v1.schema.json says the same for other languages). Receiver, worker,
+ * admin and messaging import it from here; it imports nothing of theirs.
+ */
 
 /** Version of the event body; bumped on any change that could break a consumer (schemas/inbound-event.v1.schema.json). */
 export const SCHEMA_VERSION = 1;
@@ -170,13 +176,11 @@ export function eventIdOf(tenantId: string, kind: UpdateKind, key: string): stri
   return uuidv5(`${tenantId}|${kind}|${key}`, EVENT_NAMESPACE);
 }
 
-/** Meta's error objects, normalized (they appear on messages, change values and statuses). */
-export function metaErrors(value: Json | undefined): MetaError[] {
-  return objects(value).map((e) => ({
-    code: num(e.code) ?? null,
-    title: str(e.title) ?? null,
-    message: str(e.message) ?? null,
-    details: str(obj(e.error_data)?.details) ?? null,
-    href: str(e.href) ?? null,
-  }));
+/**
+ * `{kind}.{type}`, and `{kind}.{type}.{origin}` for echoes and history: a binding to `message.*`
+ * gets what customers send live (as before echoes and history were message events), `message.#`
+ * every message.
+ */
+export function routingKeyOf(event: { kind: string; type: string; origin: string | null }): string {
+  return event.origin === 'echo' || event.origin === 'history' ? `${event.kind}.${event.type}.${event.origin}` : `${event.kind}.${event.type}`;
 }
