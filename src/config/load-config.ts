@@ -1,87 +1,15 @@
 import { config as loadDotenv } from 'dotenv';
+import type { z } from 'zod';
 import { ConfigError } from '../errors';
 import { describeVariables, envSchema, type Env, type EnvName } from './config.schema';
 
 export type Role = Env['ROLE'];
 
-/** The parsed configuration, grouped by the component that uses it. */
-export interface Config {
-  env: Env['NODE_ENV'];
-  role: Role;
-  logLevel: Env['LOG_LEVEL'];
-  http: {
-    port: number;
-    workerPort: number;
-    adminPort: number | undefined;
-    metricsPort: number | undefined;
-    requestTimeoutMs: number;
-    headersTimeoutMs: number;
-    keepAliveTimeoutMs: number;
-    bodyLimitBytes: number;
-    maxInflightBytes: number;
-    maxAccountsPerWebhook: number;
-    maxUpdatesPerWebhook: number;
-    shutdownTimeoutMs: number;
-    shutdownDelayMs: number;
-  };
-  redis: { url: string; keyPrefix: string };
-  rabbitmq: {
-    url: string;
-    prefetch: number;
-    maxInflightBytes: number;
-    maxInlineArchives: number;
-    archiveDeferAfterMs: number;
-    publishConfirmTimeoutMs: number;
-    retryDelaysMs: number[];
-    maxAttempts: number;
-    transientRetryWindowSeconds: number;
-  };
-  s3: {
-    endpoint: string;
-    port: number;
-    useSsl: boolean;
-    accessKey: string;
-    secretKey: string;
-    region: string;
-    rawBucket: string;
-    mediaBucket: string;
-    publicUrl: string | undefined;
-    retentionDays: { raw: number; failed: number; media: number };
-  };
-  tenants: {
-    file: string | undefined;
-    serviceUrl: string | undefined;
-    cacheTtlSeconds: number;
-    negativeCacheTtlSeconds: number;
-    memoryTtlSeconds: number;
-    warmAccountIds: string[];
-  };
-  adminToken: string | undefined;
-  stateManagerUrl: string | undefined;
-  external: {
-    tenantServiceTimeoutMs: number;
-    stateManagerTimeoutMs: number;
-    maxAttempts: number;
-    retryDelayMs: number;
-    errorThresholdPercentage: number;
-    volumeThreshold: number;
-    resetTimeoutMs: number;
-  };
-  graph: { baseUrl: string; apiVersion: string; timeoutMs: number; maxAttempts: number; retryDelayMs: number; ratePerSecond: number };
-  media: {
-    concurrency: number;
-    maxAttempts: number;
-    idleTimeoutMs: number;
-    downloadTimeoutMs: number;
-    allowedHosts: string[];
-    urlTtlSeconds: number;
-    tokenCacheTtlSeconds: number;
-  };
-  dedupTtlSeconds: number;
-  eventClaimTtlSeconds: number;
-  statusTtlSeconds: number;
-  rateLimitPerMinute: number;
-}
+/**
+ * The parsed configuration, grouped by the component that uses it: the output of the schema
+ * (`configSchema`), so its shape is written once, in `toConfig`, and typed from there.
+ */
+export type Config = z.output<typeof configSchema>;
 
 /**
  * Reads the environment once (after `.env`, or the file named by ENV_FILE) and validates every
@@ -89,39 +17,43 @@ export interface Config {
  * never echoed.
  */
 export function loadConfig(source: NodeJS.ProcessEnv = readProcessEnv()): Config {
-  const result = envSchema.safeParse(source);
-  const problems: string[] = [];
-  if (!result.success) {
-    const secret = new Set(
-      describeVariables()
-        .filter((v) => v.secret)
-        .map((v) => v.name),
-    );
-    for (const issue of result.error.issues) {
+  const result = configSchema.safeParse(source);
+  if (result.success) return result.data;
+  const secret = new Set(
+    describeVariables()
+      .filter((v) => v.secret)
+      .map((v) => v.name),
+  );
+  throw new ConfigError(
+    result.error.issues.map((issue) => {
       const name = String(issue.path[0] ?? '(environment)') as EnvName;
       const given = source[name];
       const shown = given === undefined ? 'it is not set' : secret.has(name) ? 'the value given is invalid' : `got "${given}"`;
-      problems.push(`${name}: ${issue.message} (${shown})`);
-    }
-  } else {
-    if (!result.data.TENANTS_FILE && !result.data.TENANT_SERVICE_URL) {
-      problems.push('TENANTS_FILE: set it to a tenants JSON file, or set TENANT_SERVICE_URL to use the Tenant Service (neither is set)');
-    }
-    // A redelivered status is recorded again while its event mark lives: its message's state must live as long.
-    if (result.data.STATUS_TTL_SECONDS < result.data.DEDUP_TTL_SECONDS) {
-      problems.push(
-        `STATUS_TTL_SECONDS: must be at least DEDUP_TTL_SECONDS (${result.data.DEDUP_TTL_SECONDS}), or a late redelivery could bring back an old status (got "${result.data.STATUS_TTL_SECONDS}")`,
-      );
-    }
+      return `${name}: ${issue.message} (${shown})`;
+    }),
+  );
+}
+
+/** What no single variable can say: the variables that must agree with each other. */
+function crossChecks(env: Env, ctx: z.RefinementCtx): void {
+  const problem = (name: EnvName, message: string): void => ctx.addIssue({ code: 'custom', path: [name], message });
+  if (!env.TENANTS_FILE && !env.TENANT_SERVICE_URL) {
+    problem('TENANTS_FILE', 'set it to a tenants JSON file, or set TENANT_SERVICE_URL to use the Tenant Service (neither is set)');
   }
-  if (result.success && result.data.EVENT_CLAIM_TTL_SECONDS * 1000 <= result.data.MEDIA_DOWNLOAD_TIMEOUT_MS) {
-    problems.push(
-      `EVENT_CLAIM_TTL_SECONDS: must be longer than MEDIA_DOWNLOAD_TIMEOUT_MS (${result.data.MEDIA_DOWNLOAD_TIMEOUT_MS} ms), or a slow media copy could lose its claim and publish twice (got "${result.data.EVENT_CLAIM_TTL_SECONDS}")`,
+  // A redelivered status is recorded again while its event mark lives: its message's state must live as long.
+  if (env.STATUS_TTL_SECONDS < env.DEDUP_TTL_SECONDS) {
+    problem('STATUS_TTL_SECONDS', `must be at least DEDUP_TTL_SECONDS (${env.DEDUP_TTL_SECONDS}), or a late redelivery could bring back an old status`);
+  }
+  if (env.EVENT_CLAIM_TTL_SECONDS * 1000 <= env.MEDIA_DOWNLOAD_TIMEOUT_MS) {
+    problem(
+      'EVENT_CLAIM_TTL_SECONDS',
+      `must be longer than MEDIA_DOWNLOAD_TIMEOUT_MS (${env.MEDIA_DOWNLOAD_TIMEOUT_MS} ms), or a slow media copy could lose its claim and publish twice`,
     );
   }
-  if (problems.length > 0 || !result.success) throw new ConfigError(problems);
-  return toConfig(result.data);
 }
+
+/** The environment schema, checked across variables, then regrouped: what `loadConfig` returns. */
+const configSchema = envSchema.superRefine(crossChecks).transform(toConfig);
 
 function readProcessEnv(): NodeJS.ProcessEnv {
   // dotenv never overrides variables already set in the environment.
@@ -129,7 +61,8 @@ function readProcessEnv(): NodeJS.ProcessEnv {
   return process.env;
 }
 
-function toConfig(env: Env): Config {
+/** The schema's variables regrouped per component; `Config` is what this returns. */
+function toConfig(env: Env) {
   return {
     env: env.NODE_ENV,
     role: env.ROLE,
