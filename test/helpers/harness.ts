@@ -13,7 +13,7 @@ import { signPayload } from '../../src/receiver';
 import { createMinio, createS3, ObjectStore } from '../../src/storage';
 import type { Tenant } from '../../src/tenants';
 import { stack } from './stack';
-import { unlinkKeys } from './redis-keys';
+import { unlinkKeys } from '../../support/redis-keys';
 import { eventually } from './wait';
 
 const MESSAGE = Symbol.for('message');

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { closeRedis, createRedis, DedupStore, waitForRedis } from '../../src/cache';
 import { TransientError } from '../../src/errors';
-import { unlinkKeys } from '../helpers/redis-keys';
+import { unlinkKeys } from '../../support/redis-keys';
 import { eventually } from '../helpers/wait';
 
 jest.setTimeout(30_000);

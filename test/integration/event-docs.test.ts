@@ -5,9 +5,9 @@ import { routingKeyOf, type InboundEvent } from '../../src/contract';
 import { EVENT_BINDINGS, QUEUES } from '../../src/messaging';
 import { listUpdates, obj, parseEnvelope, str, type Update } from '../../src/meta';
 import { composedFixtures, FIXTURE_SECRET, fixtureTenants, webhookFixtures, type Fixture } from '../helpers/fixtures';
-import { GraphStub } from '../helpers/graph-stub';
+import { GraphStub } from '../../support/graph-stub';
 import { Harness, type QueueReader, type RunningService } from '../helpers/harness';
-import { sampleMedia } from '../helpers/media-samples';
+import { sampleMedia } from '../../support/media-samples';
 import { eventually } from '../helpers/wait';
 
 jest.setTimeout(120_000);

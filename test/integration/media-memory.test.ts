@@ -3,9 +3,9 @@ import { runInNewContext } from 'node:vm';
 import { QUEUES } from '../../src/messaging';
 import type { InboundEvent, MediaContent } from '../../src/contract';
 import { tenant } from '../helpers/fixtures';
-import { digestOf, GraphStub } from '../helpers/graph-stub';
+import { digestOf, GraphStub } from '../../support/graph-stub';
 import { Harness } from '../helpers/harness';
-import { largePdf } from '../helpers/media-samples';
+import { largePdf } from '../../support/media-samples';
 import { eventually } from '../helpers/wait';
 
 jest.setTimeout(300_000);

@@ -2,10 +2,10 @@ import { QUEUES } from '../../src/messaging';
 import type { JsonObject } from '../../src/meta';
 import type { InboundEvent, MediaContent } from '../../src/contract';
 import { tenant } from '../helpers/fixtures';
-import { GraphStub } from '../helpers/graph-stub';
+import { GraphStub } from '../../support/graph-stub';
 import { Harness, type QueueReader, type RunningService } from '../helpers/harness';
 import { HttpStub } from '../helpers/http-stub';
-import { sampleMedia } from '../helpers/media-samples';
+import { sampleMedia } from '../../support/media-samples';
 import { eventually } from '../helpers/wait';
 import { image, messagesChange, webhook } from '../helpers/webhooks';
 

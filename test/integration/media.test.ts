@@ -2,9 +2,9 @@ import { createHash } from 'node:crypto';
 import { QUEUES } from '../../src/messaging';
 import type { InboundEvent, MediaContent } from '../../src/contract';
 import { tenant } from '../helpers/fixtures';
-import { GraphStub, type StubMedia } from '../helpers/graph-stub';
+import { GraphStub, type StubMedia } from '../../support/graph-stub';
 import { Harness, type QueueReader, type RunningService } from '../helpers/harness';
-import { sampleMedia } from '../helpers/media-samples';
+import { sampleMedia } from '../../support/media-samples';
 import { eventually } from '../helpers/wait';
 
 jest.setTimeout(120_000);

@@ -3,9 +3,9 @@ import { QUEUES } from '../../src/messaging';
 import { listUpdates, parseEnvelope } from '../../src/meta';
 import type { InboundEvent } from '../../src/contract';
 import { FIXTURE_SECRET, fixture, fixtureTenants } from '../helpers/fixtures';
-import { GraphStub } from '../helpers/graph-stub';
+import { GraphStub } from '../../support/graph-stub';
 import { Harness, type QueueReader, type RunningService } from '../helpers/harness';
-import { sampleMedia } from '../helpers/media-samples';
+import { sampleMedia } from '../../support/media-samples';
 import { schemaErrors } from '../helpers/schema';
 import { eventually, sleep } from '../helpers/wait';
 

@@ -13,7 +13,7 @@ import type { InboundEvent } from '../../src/contract';
 import { AccessTokens, MediaService } from '../../src/worker';
 import { buildEvent, type BuildContext } from '../../src/worker/normalize/event-builder';
 import { tenant } from '../helpers/fixtures';
-import { GraphStub } from '../helpers/graph-stub';
+import { GraphStub } from '../../support/graph-stub';
 import { Harness } from '../helpers/harness';
 import { schemaErrors } from '../helpers/schema';
 

@@ -3,9 +3,9 @@ import request from 'supertest';
 import { QUEUES } from '../../src/messaging';
 import { signPayload } from '../../src/receiver';
 import { tenant } from '../helpers/fixtures';
-import { GraphStub } from '../helpers/graph-stub';
+import { GraphStub } from '../../support/graph-stub';
 import { Harness, type QueueReader, type RunningService } from '../helpers/harness';
-import { sampleMedia } from '../helpers/media-samples';
+import { sampleMedia } from '../../support/media-samples';
 import { stack } from '../helpers/stack';
 import { eventually } from '../helpers/wait';
 

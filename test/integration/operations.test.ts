@@ -5,7 +5,7 @@ import request from 'supertest';
 import { QUEUES } from '../../src/messaging';
 import type { InboundEvent } from '../../src/contract';
 import { tenant } from '../helpers/fixtures';
-import { tenantCacheKey } from '../helpers/redis-keys';
+import { tenantCacheKey } from '../../support/redis-keys';
 import { Harness, type QueueReader, type RunningService } from '../helpers/harness';
 import { stack } from '../helpers/stack';
 import { eventually } from '../helpers/wait';

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Redis } from 'ioredis';
 import { closeRedis, createRedis, StatusOrderStore, waitForRedis } from '../../src/cache';
-import { unlinkKeys } from '../helpers/redis-keys';
+import { unlinkKeys } from '../../support/redis-keys';
 
 jest.setTimeout(30_000);
 

@@ -4,7 +4,7 @@ import { TenantCache } from '../../src/cache';
 import { createLogger, Metrics } from '../../src/observability';
 import { TenantResolver, TenantsFileSource, type Tenant, type TenantKey } from '../../src/tenants';
 import { tenant } from '../helpers/fixtures';
-import { unlinkKeys } from '../helpers/redis-keys';
+import { unlinkKeys } from '../../support/redis-keys';
 
 jest.setTimeout(60_000);
 

@@ -1,7 +1,7 @@
 import request from 'supertest';
 import { QUEUES } from '../../src/messaging';
 import { tenant } from '../helpers/fixtures';
-import { tenantCacheKey } from '../helpers/redis-keys';
+import { tenantCacheKey } from '../../support/redis-keys';
 import { Harness, type RunningService } from '../helpers/harness';
 import { HttpStub } from '../helpers/http-stub';
 
