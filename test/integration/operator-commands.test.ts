@@ -52,4 +52,15 @@ describe('operator commands on the dev stack', () => {
       .find((l) => l.message === 'replay finished');
     expect(finished).toMatchObject({ from: today, to: today, tenantId: 'demo', dryRun: true });
   });
+
+  it('when the cache commands run, then they invalidate and warm the dev tenant on the dev stack', async () => {
+    const invalidate = await npmRun('cache', ['invalidate', '--tenant', 'demo']);
+    expect(invalidate.stderr).not.toContain('Invalid configuration');
+    expect({ code: invalidate.code, result: JSON.parse(invalidate.stdout.trim()) as unknown }).toMatchObject({
+      code: 0,
+      result: { keysDeleted: expect.any(Number) },
+    });
+    const warm = await npmRun('cache', ['warm']);
+    expect({ code: warm.code, result: JSON.parse(warm.stdout.trim()) as unknown }).toEqual({ code: 0, result: { tenants: 1 } });
+  });
 });
