@@ -4,29 +4,16 @@ import { tenant } from '../helpers/fixtures';
 import { Harness, type QueueReader, type RunningService } from '../helpers/harness';
 import { HttpStub } from '../helpers/http-stub';
 import { eventually, sleep } from '../helpers/wait';
-import { notification, webhook } from '../helpers/webhooks';
+import { messagesChange, notification, text, webhook } from '../helpers/webhooks';
 
 jest.setTimeout(90_000);
 
 const acme = tenant('acme', '890000000000001', 'acme-secret');
 let seq = 0;
-function text(accountId: string, waId = '447700900123'): { body: string; wamid: string } {
+/** A text from `waId` to `accountId`, with its wamid. */
+function textWebhook(accountId: string, waId = '447700900123'): { body: string; wamid: string } {
   const wamid = `wamid.ext-${seq++}`;
-  const body = JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: accountId,
-        changes: [
-          {
-            field: 'messages',
-            value: { contacts: [{ wa_id: waId, profile: { name: 'Ada' } }], messages: [{ id: wamid, from: waId, type: 'text', text: { body: 'x' } }] },
-          },
-        ],
-      },
-    ],
-  });
-  return { body, wamid };
+  return { body: webhook(accountId, [messagesChange({ messages: [text(wamid, 'x', waId)] }, waId)]), wamid };
 }
 const breakerState = async (service: RunningService, name: string): Promise<number | undefined> =>
   (await service.metrics.circuitState.get()).values.find((v) => v.labels.name === name)?.value;
@@ -60,13 +47,13 @@ describe('external services', () => {
       expect(await breakerState(api, 'tenant_service')).toBe(0);
       tenants.failWith = 500;
       const statuses: number[] = [];
-      for (let i = 0; i < 3; i++) statuses.push((await harness.post(api, text(`89000000000010${i}`).body, 'x')).status);
+      for (let i = 0; i < 3; i++) statuses.push((await harness.post(api, textWebhook(`89000000000010${i}`).body, 'x')).status);
       expect(statuses).toEqual([503, 503, 503]);
       expect(tenants.requests).toHaveLength(6); // two attempts each
       expect(await breakerState(api, 'tenant_service')).toBe(1);
 
       const started = performance.now();
-      const fast = await harness.post(api, text('890000000000200').body, 'x');
+      const fast = await harness.post(api, textWebhook('890000000000200').body, 'x');
       expect(fast.status).toBe(503);
       expect((fast.body as { error: { code: string } }).error.code).toBe('tenant_service_unavailable');
       expect(performance.now() - started).toBeLessThan(200);
@@ -75,7 +62,7 @@ describe('external services', () => {
 
       tenants.failWith = undefined;
       await sleep(1_100);
-      const recovered = await harness.post(api, text(acme.businessAccountId).body, acme.appSecret);
+      const recovered = await harness.post(api, textWebhook(acme.businessAccountId).body, acme.appSecret);
       expect(recovered.status).toBe(200);
       expect(await breakerState(api, 'tenant_service')).toBe(0);
       const logs = harness.parsedLogs().map((l) => l.message);
@@ -119,7 +106,7 @@ describe('external services', () => {
     });
 
     it('then each message event carries the conversation mapping and the message is recorded there', async () => {
-      const { body, wamid } = text(acme.businessAccountId);
+      const { body, wamid } = textWebhook(acme.businessAccountId);
       expect((await harness.post(service, body, acme.appSecret)).status).toBe(200);
       const event = await eventually(() => events.bodies<InboundEvent>().find((e) => e.messageId === wamid), 10_000, 'the event');
       expect(event.metadata).toMatchObject({ conversation: { conversationId: 'conv-1', assignedTo: 'bot' }, degraded: [] });
@@ -136,7 +123,7 @@ describe('external services', () => {
 
     it('then while it is down events are still published (marked degraded), and its backlog is delivered once it is back', async () => {
       state.failWith = 503;
-      const sent = Array.from({ length: 5 }, () => text(acme.businessAccountId));
+      const sent = Array.from({ length: 5 }, () => textWebhook(acme.businessAccountId));
       for (const { body } of sent) expect((await harness.post(service, body, acme.appSecret)).status).toBe(200);
       const published = await eventually(
         () => {
@@ -163,7 +150,7 @@ describe('external services', () => {
           message_echoes: [{ from: '15550001111', to: '447700900123', id: wamid, timestamp: '1763800000', type: 'text', text: { body: 'sent from the app' } }],
         }),
       ]);
-      const live = text(acme.businessAccountId);
+      const live = textWebhook(acme.businessAccountId);
       for (const body of [echo, live.body]) expect((await harness.post(service, body, acme.appSecret)).status).toBe(200);
       const [echoed, sent] = await eventually(
         () => {
@@ -199,7 +186,7 @@ describe('external services', () => {
       expect(deadLettered.find((v) => v.labels.queue === QUEUES.process)?.value).toBeGreaterThanOrEqual(1);
       expect(deadLettered.find((v) => v.labels.queue === QUEUES.stateOutbox)?.value).toBe(1);
 
-      const after = text(acme.businessAccountId);
+      const after = textWebhook(acme.businessAccountId);
       expect((await harness.post(service, after.body, acme.appSecret)).status).toBe(200);
       const event = await eventually(() => events.bodies<InboundEvent>().find((e) => e.messageId === after.wamid), 10_000, 'the next event');
       await eventually(() => posts().some((p) => p.eventId === event.eventId), 10_000, 'the next tracking call');

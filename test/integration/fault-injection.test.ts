@@ -5,6 +5,7 @@ import { Harness, type QueueReader, type RunningService } from '../helpers/harne
 import { spawnService, type Spawned } from '../helpers/process';
 import { stack } from '../helpers/stack';
 import { eventually, sleep } from '../helpers/wait';
+import { messagesChange, text, webhook } from '../helpers/webhooks';
 
 jest.setTimeout(300_000);
 
@@ -14,24 +15,8 @@ const CONCURRENCY = 8;
 /** Pause of each client between webhooks: about 130 webhooks/s in all, so the traffic outlasts the fault schedule (~20 s). */
 const PAUSE_MS = 55;
 
-function text(wamid: string): string {
-  return JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: acme.businessAccountId,
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              contacts: [{ wa_id: '447700900123' }],
-              messages: [{ id: wamid, from: '447700900123', timestamp: '1763800000', type: 'text', text: { body: 'x' } }],
-            },
-          },
-        ],
-      },
-    ],
-  });
+function payload(wamid: string): string {
+  return webhook(acme.businessAccountId, [messagesChange({ messages: [text(wamid, 'x')] })]);
 }
 
 /**
@@ -74,7 +59,7 @@ describe('fault injection', () => {
     const send = async (wamid: string): Promise<void> => {
       let status: number;
       try {
-        status = (await harness.post(api, text(wamid), acme.appSecret)).status;
+        status = (await harness.post(api, payload(wamid), acme.appSecret)).status;
       } catch {
         status = 0; // connection refused or reset
       }

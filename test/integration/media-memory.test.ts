@@ -7,6 +7,7 @@ import { digestOf, GraphStub } from '../../support/graph-stub';
 import { Harness } from '../helpers/harness';
 import { largePdf } from '../../support/media-samples';
 import { eventually } from '../helpers/wait';
+import { message, messagesChange, webhook } from '../helpers/webhooks';
 
 jest.setTimeout(300_000);
 
@@ -53,30 +54,9 @@ describe('a 100 MB document', () => {
     }, 10);
 
     const started = performance.now();
-    const payload = JSON.stringify({
-      object: 'whatsapp_business_account',
-      entry: [
-        {
-          id: acme.businessAccountId,
-          changes: [
-            {
-              field: 'messages',
-              value: {
-                messages: [
-                  {
-                    from: '447700900123',
-                    id: 'wamid.big',
-                    timestamp: '1763800000',
-                    type: 'document',
-                    document: { id: 'big-doc', mime_type: 'application/pdf', filename: 'big.pdf' },
-                  },
-                ],
-              },
-            },
-          ],
-        },
-      ],
-    });
+    const payload = webhook(acme.businessAccountId, [
+      messagesChange({ messages: [message('wamid.big', 'document', { id: 'big-doc', mime_type: 'application/pdf', filename: 'big.pdf' })] }),
+    ]);
     expect((await harness.post(service, payload, acme.appSecret)).status).toBe(200);
     const event = await eventually(() => events.bodies<InboundEvent>().find((e) => e.messageId === 'wamid.big'), 240_000, 'the document event');
     const seconds = (performance.now() - started) / 1000;

@@ -1,11 +1,13 @@
 import { createHash } from 'node:crypto';
 import { QUEUES } from '../../src/messaging';
 import type { InboundEvent, MediaContent } from '../../src/contract';
+import type { JsonObject } from '../../src/meta';
 import { tenant } from '../helpers/fixtures';
 import { GraphStub, type StubMedia } from '../../support/graph-stub';
 import { Harness, type QueueReader, type RunningService } from '../helpers/harness';
 import { sampleMedia } from '../../support/media-samples';
 import { eventually } from '../helpers/wait';
+import { image, message, messagesChange, text, webhook } from '../helpers/webhooks';
 
 jest.setTimeout(120_000);
 
@@ -40,22 +42,10 @@ describe('media', () => {
   });
 
   /** Posts one media message (as Meta's webhook carries it: id, mime type, base64 sha256) and returns its event. */
-  async function send(
-    type: string,
-    media: Record<string, unknown>,
-    extra: Record<string, unknown>[] = [],
-  ): Promise<{ event: InboundEvent; wamid: string; all: InboundEvent[] }> {
+  async function send(type: string, media: JsonObject, extra: JsonObject[] = []): Promise<{ event: InboundEvent; wamid: string; all: InboundEvent[] }> {
     const wamid = `wamid.media-${harness.id}-${seq++}`;
-    const messages = [{ from: '447700900123', id: wamid, timestamp: '1763800000', type, [type]: media }, ...extra];
-    const body = JSON.stringify({
-      object: 'whatsapp_business_account',
-      entry: [
-        {
-          id: acme.businessAccountId,
-          changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: '1' }, messages } }],
-        },
-      ],
-    });
+    const messages = [message(wamid, type, media), ...extra];
+    const body = webhook(acme.businessAccountId, [messagesChange({ messages })]);
     const res = await harness.post(service, body, acme.appSecret);
     expect(res.status).toBe(200);
     const correlationId = res.headers['x-correlation-id'] as string;
@@ -241,21 +231,15 @@ describe('media', () => {
     const bytes = sampleMedia('image/jpeg', 10_000);
     for (const id of ids) stub(id, 'image/jpeg', bytes, { download: ['slow'] });
     const extra = [
-      ...ids.slice(1).map((id, i) => ({
-        from: '447700900123',
-        id: `wamid.slow-${harness.id}-${i}`,
-        timestamp: '1763800000',
-        type: 'image',
-        image: { id, mime_type: 'image/jpeg', sha256: base64(bytes) },
-      })),
-      { from: '447700900123', id: `wamid.fast-${harness.id}`, timestamp: '1763800000', type: 'text', text: { body: 'quick' } },
+      ...ids.slice(1).map((id, i) => image(`wamid.slow-${harness.id}-${i}`, { id, mime_type: 'image/jpeg', sha256: base64(bytes) })),
+      text(`wamid.fast-${harness.id}`, 'quick'),
     ];
     const started = Date.now();
     const { all, wamid } = await send('image', { id: ids[0], mime_type: 'image/jpeg', sha256: base64(bytes) }, extra);
     expect(all.every((e) => e.type === 'text' || !(e.content!.media as MediaContent).error)).toBe(true);
     const at = (messageId: string): number => events.arrivalOf((e) => e.messageId === messageId)! - started;
     const textAt = at(`wamid.fast-${harness.id}`);
-    const imageTimes = [wamid, ...extra.slice(0, 3).map((m) => m.id)].map(at);
+    const imageTimes = [wamid, ...extra.slice(0, 3).map((m) => m.id as string)].map(at);
     expect(textAt).toBeLessThan(graph.slowMs);
     expect(Math.max(...imageTimes)).toBeGreaterThan(2 * graph.slowMs - 100); // four slow downloads, two at a time
     expect(graph.maxConcurrentDownloads).toBe(2);

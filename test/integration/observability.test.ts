@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import request from 'supertest';
 import { QUEUES } from '../../src/messaging';
+import type { JsonObject } from '../../src/meta';
 import { signPayload } from '../../src/receiver';
 import { tenant } from '../helpers/fixtures';
 import { GraphStub } from '../../support/graph-stub';
@@ -8,6 +9,7 @@ import { Harness, type QueueReader, type RunningService } from '../helpers/harne
 import { sampleMedia } from '../../support/media-samples';
 import { stack } from '../helpers/stack';
 import { eventually } from '../helpers/wait';
+import { message, messagesChange, notification, status, text, webhook } from '../helpers/webhooks';
 
 jest.setTimeout(120_000);
 
@@ -16,16 +18,13 @@ const NAME = 'Ada Lovelace';
 const acme = tenant('acme', '860000000000001', 'acme-app-secret-7f3k', { accessToken: 'EAAGacmeAccessToken0123456789abcdef' });
 const globex = tenant('globex', '860000000000002', 'globex-app-secret-q9z1', { accessToken: 'EAAGglobexAccessToken0123456789ab' });
 
+const CARD = { wa_id: PHONE, profile: { name: NAME } };
 let seq = 0;
-function body(t: typeof acme, value: Record<string, unknown>, field = 'messages'): string {
-  return JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: t.businessAccountId, time: 1763800000 + seq++, changes: [{ field, value }] }] });
+/** A webhook of one change for `t`'s account; each has an entry time of its own. */
+function body(t: typeof acme, change: JsonObject): string {
+  return webhook(t.businessAccountId, [change], 1763800000 + seq++);
 }
-const textFrom = (t: typeof acme, text: string): string =>
-  body(t, {
-    metadata: { phone_number_id: '1' },
-    contacts: [{ profile: { name: NAME }, wa_id: PHONE }],
-    messages: [{ from: PHONE, id: `wamid.obs-${seq++}`, timestamp: '1763800000', type: 'text', text: { body: text } }],
-  });
+const textFrom = (t: typeof acme, words: string): string => body(t, messagesChange({ contacts: [CARD], messages: [text(`wamid.obs-${seq++}`, words, PHONE)] }));
 
 /** `name{labels} value` lines of a Prometheus exposition, as a map. */
 function parseMetrics(text: string): Map<string, number> {
@@ -64,29 +63,17 @@ describe('observability', () => {
     const texts = ['first private words', 'second private words', 'third private words'].map((t) => textFrom(acme, t));
     for (const t of texts) expect((await post(t, acme)).status).toBe(200);
     expect((await post(texts[0]!, acme)).body).toMatchObject({ status: 'duplicate' });
-    const media = (id: string): Record<string, unknown> => ({
-      metadata: { phone_number_id: '1' },
-      contacts: [{ profile: { name: NAME }, wa_id: PHONE }],
-      messages: [
-        { from: PHONE, id: `wamid.obs-${id}`, timestamp: '1763800000', type: 'image', image: { id, mime_type: 'image/jpeg', caption: 'a private caption' } },
-      ],
-    });
+    const media = (id: string): JsonObject =>
+      messagesChange({
+        contacts: [CARD],
+        messages: [message(`wamid.obs-${id}`, 'image', { id, mime_type: 'image/jpeg', caption: 'a private caption' }, PHONE)],
+      });
     expect((await post(body(acme, media('obs-image')), acme)).status).toBe(200);
     expect((await post(body(acme, media('obs-missing')), acme)).status).toBe(200);
     for (const state of ['sent', 'read']) {
-      expect(
-        (
-          await post(
-            body(acme, {
-              metadata: { phone_number_id: '1' },
-              statuses: [{ id: 'wamid.obs-out', status: state, timestamp: '1763800001', recipient_id: PHONE }],
-            }),
-            acme,
-          )
-        ).status,
-      ).toBe(200);
+      expect((await post(body(acme, messagesChange({ statuses: [status('wamid.obs-out', state, PHONE, '1763800001')] })), acme)).status).toBe(200);
     }
-    expect((await post(body(acme, { event: 'APPROVED', message_template_id: 1 }, 'message_template_status_update'), acme)).status).toBe(200);
+    expect((await post(body(acme, notification('message_template_status_update', { event: 'APPROVED', message_template_id: 1 })), acme)).status).toBe(200);
     expect((await post(textFrom(globex, 'globex private words'), globex)).status).toBe(200);
 
     expect((await harness.post(service, textFrom(acme, 'forged private words'), 'wrong-secret')).status).toBe(401);

@@ -3,6 +3,7 @@ import { signPayload } from '../../src/receiver';
 import { tenant } from '../helpers/fixtures';
 import { Harness, type RunningService } from '../helpers/harness';
 import { appRoutes, documentedResponses, spec, specViolations } from '../helpers/openapi';
+import { messagesChange, text, webhook } from '../helpers/webhooks';
 
 jest.setTimeout(60_000);
 
@@ -10,10 +11,7 @@ const ADMIN = 'openapi-admin-token-0123456789abcdefgh';
 const acme = tenant('acme', '896000000000001', 'acme-secret', { verifyToken: 'acme-verify' });
 const tiny = tenant('tiny', '896000000000002', 'tiny-secret', { rateLimitPerMinute: 1 });
 const body = (t: typeof acme, wamid = `wamid.spec-${Math.random()}`): string =>
-  JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [{ id: t.businessAccountId, changes: [{ field: 'messages', value: { messages: [{ id: wamid, type: 'text', text: { body: 'x' } }] } }] }],
-  });
+  webhook(t.businessAccountId, [messagesChange({ messages: [text(wamid, 'x')] })]);
 
 /** Responses the tests cannot produce without a bug in the service. */
 const NOT_PRODUCIBLE = new Set(['post /webhook 500']);

@@ -9,6 +9,7 @@ import { tenantCacheKey } from '../../support/redis-keys';
 import { Harness, type QueueReader, type RunningService } from '../helpers/harness';
 import { stack } from '../helpers/stack';
 import { eventually } from '../helpers/wait';
+import { messagesChange, text, webhook } from '../helpers/webhooks';
 
 jest.setTimeout(120_000);
 
@@ -17,16 +18,8 @@ const acme = tenant('acme', '880000000000001', 'acme-secret-v1');
 const other = tenant('other', '880000000000002', 'other-secret');
 const today = new Date().toISOString().slice(0, 10);
 
-function text(wamid: string, t = acme): string {
-  return JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: t.businessAccountId,
-        changes: [{ field: 'messages', value: { messages: [{ id: wamid, from: '447700900123', type: 'text', text: { body: 'x' } }] } }],
-      },
-    ],
-  });
+function payload(wamid: string, t = acme): string {
+  return webhook(t.businessAccountId, [messagesChange({ messages: [text(wamid, 'x')] })]);
 }
 
 /** Runs an operator command (`src/cli/*.ts`) as a process, with the harness's environment. */
@@ -60,7 +53,7 @@ describe('operations', () => {
     it('when an outage outlasts the retry window, then the acknowledged payload lands in the failed prefix and the dead-letter queue', async () => {
       await stack('stop', 'redis');
       try {
-        expect((await harness.post(service, text(wamid), acme.appSecret)).status).toBe(200);
+        expect((await harness.post(service, payload(wamid), acme.appSecret)).status).toBe(200);
         await eventually(async () => (await harness.depth(QUEUES.dead)) === 1, 20_000, 'a dead letter');
       } finally {
         await stack('start', 'redis');
@@ -170,11 +163,11 @@ describe('operations', () => {
       const second = await harness.start('api', { ADMIN_TOKEN });
       const file = harness.env().TENANTS_FILE!;
       for (const instance of [service, second])
-        expect((await harness.post(instance, text(`wamid.v1-${instance.handle.url}`), acme.appSecret)).status).toBe(200);
+        expect((await harness.post(instance, payload(`wamid.v1-${instance.handle.url}`), acme.appSecret)).status).toBe(200);
 
       writeFileSync(file, JSON.stringify([{ ...acme, appSecret: 'acme-secret-v2' }, other]));
       for (const instance of [service, second])
-        expect((await harness.post(instance, text(`wamid.v2-early-${instance.handle.url}`), 'acme-secret-v2')).status).toBe(401);
+        expect((await harness.post(instance, payload(`wamid.v2-early-${instance.handle.url}`), 'acme-secret-v2')).status).toBe(401);
 
       const res = await request(service.handle.url).post('/admin/cache/invalidate').set('Authorization', `Bearer ${ADMIN_TOKEN}`).send({ tenantId: 'acme' });
       expect(res.status).toBe(200);
@@ -182,11 +175,11 @@ describe('operations', () => {
       expect((res.body as { instancesNotified: number }).instancesNotified).toBeGreaterThanOrEqual(2);
       for (const instance of [service, second]) {
         await eventually(
-          async () => (await harness.post(instance, text(`wamid.v2-${Math.random()}`), 'acme-secret-v2')).status === 200,
+          async () => (await harness.post(instance, payload(`wamid.v2-${Math.random()}`), 'acme-secret-v2')).status === 200,
           5_000,
           'the new secret',
         );
-        expect((await harness.post(instance, text(`wamid.v1-late-${Math.random()}`), acme.appSecret)).status).toBe(401);
+        expect((await harness.post(instance, payload(`wamid.v1-late-${Math.random()}`), acme.appSecret)).status).toBe(401);
       }
       const hits = (await second.metrics.cacheHit.get()).values.find((v) => v.labels.cache === 'tenant_memory')?.value;
       expect(hits).toBeGreaterThan(0);

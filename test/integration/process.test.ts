@@ -7,6 +7,7 @@ import { tenant } from '../helpers/fixtures';
 import { Harness } from '../helpers/harness';
 import { spawnService } from '../helpers/process';
 import { eventually } from '../helpers/wait';
+import { messagesChange, text, webhook } from '../helpers/webhooks';
 
 jest.setTimeout(90_000);
 
@@ -43,15 +44,7 @@ describe('the service process', () => {
     const url = `${(await service.started()).url}/webhook`;
     const before = await harness.depth(QUEUES.process);
     const send = async (i: number): Promise<number> => {
-      const body = JSON.stringify({
-        object: 'whatsapp_business_account',
-        entry: [
-          {
-            id: acme.businessAccountId,
-            changes: [{ field: 'messages', value: { messages: [{ id: `wamid.term-${harness.id}-${i}`, type: 'text', text: { body: 'x' } }] } }],
-          },
-        ],
-      });
+      const body = webhook(acme.businessAccountId, [messagesChange({ messages: [text(`wamid.term-${harness.id}-${i}`, 'x')] })]);
       try {
         const res = await fetch(url, {
           method: 'POST',

@@ -3,19 +3,14 @@ import { tenant } from '../helpers/fixtures';
 import { Harness, type RunningService } from '../helpers/harness';
 import { stack } from '../helpers/stack';
 import { eventually, sleep } from '../helpers/wait';
+import { messagesChange, text, webhook } from '../helpers/webhooks';
 
 jest.setTimeout(60_000);
 
 const flood = tenant('flood', '870000000000001', 'flood-secret', { rateLimitPerMinute: 30 });
 const calm = tenant('calm', '870000000000002', 'calm-secret');
 let seq = 0;
-const payload = (t: typeof flood): string =>
-  JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      { id: t.businessAccountId, changes: [{ field: 'messages', value: { messages: [{ id: `wamid.rl-${seq++}`, type: 'text', text: { body: 'x' } }] } }] },
-    ],
-  });
+const payload = (t: typeof flood): string => webhook(t.businessAccountId, [messagesChange({ messages: [text(`wamid.rl-${seq++}`, 'x')] })]);
 
 describe('rate limiting', () => {
   let harness: Harness;

@@ -7,6 +7,7 @@ import { FIXTURE_SECRET, fixtureTenants, tenant, webhookFixtures } from '../help
 import { Harness, type RunningService } from '../helpers/harness';
 import { stack } from '../helpers/stack';
 import { eventually } from '../helpers/wait';
+import { messagesChange, text, webhook } from '../helpers/webhooks';
 
 jest.setTimeout(120_000);
 
@@ -14,25 +15,7 @@ const tenantA = tenant('tenant-a', '900000000000001', 'secret-of-a', { verifyTok
 const tenantB = tenant('tenant-b', '900000000000002', 'secret-of-b', { verifyToken: 'verify-b' });
 
 function payloadFor(accountId: string, wamid = `wamid.${Math.random().toString(36).slice(2)}`): string {
-  return JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: accountId,
-        changes: [
-          {
-            field: 'messages',
-            value: {
-              messaging_product: 'whatsapp',
-              metadata: { display_phone_number: '15550001111', phone_number_id: '100200300' },
-              contacts: [{ profile: { name: 'Ada' }, wa_id: '447700900123' }],
-              messages: [{ from: '447700900123', id: wamid, timestamp: '1763800000', type: 'text', text: { body: 'hi there' } }],
-            },
-          },
-        ],
-      },
-    ],
-  });
+  return webhook(accountId, [messagesChange({ messages: [text(wamid, 'hi there')] })]);
 }
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');

@@ -4,15 +4,12 @@ import { tenant } from '../helpers/fixtures';
 import { Harness } from '../helpers/harness';
 import { stack } from '../helpers/stack';
 import { eventually } from '../helpers/wait';
+import { messagesChange, text, webhook } from '../helpers/webhooks';
 
 jest.setTimeout(60_000);
 
 const acme = tenant('acme', '895000000000001', 'acme-secret');
-const text = (wamid: string): string =>
-  JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [{ id: acme.businessAccountId, changes: [{ field: 'messages', value: { messages: [{ id: wamid, type: 'text', text: { body: 'x' } }] } }] }],
-  });
+const payload = (wamid: string): string => webhook(acme.businessAccountId, [messagesChange({ messages: [text(wamid, 'x')] })]);
 
 /**
  * The decided Redis-outage behaviour (docs/runbook.md): the receiver keeps answering 200 with the
@@ -32,7 +29,7 @@ describe('when Redis is down', () => {
       try {
         for (const wamid of wamids) {
           const started = performance.now();
-          const res = await harness.post(service, text(wamid), acme.appSecret);
+          const res = await harness.post(service, payload(wamid), acme.appSecret);
           answers.push({ status: res.status, ms: performance.now() - started });
         }
         expect(answers.every((a) => a.status === 200)).toBe(true);

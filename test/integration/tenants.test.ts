@@ -4,26 +4,15 @@ import { tenant } from '../helpers/fixtures';
 import { tenantCacheKey } from '../../support/redis-keys';
 import { Harness, type RunningService } from '../helpers/harness';
 import { HttpStub } from '../helpers/http-stub';
+import { messagesChange, text, webhook } from '../helpers/webhooks';
 
 jest.setTimeout(60_000);
 
 const known = tenant('known', '850000000000001', 'known-secret', { phoneNumberIds: ['850000000000999'], verifyToken: 'known-verify' });
 
+/** `phoneNumberId` is the entry's metadata.phone_number_id: what resolves an entry whose account id no tenant owns. */
 function payload(accountId: string, phoneNumberId = '1'): string {
-  return JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      {
-        id: accountId,
-        changes: [
-          {
-            field: 'messages',
-            value: { metadata: { phone_number_id: phoneNumberId }, messages: [{ id: `wamid.${Math.random()}`, type: 'text', text: { body: 'x' } }] },
-          },
-        ],
-      },
-    ],
-  });
+  return webhook(accountId, [messagesChange({ metadata: { phone_number_id: phoneNumberId }, messages: [text(`wamid.${Math.random()}`, 'x')] })]);
 }
 
 const counter = async (service: RunningService, name: 'cacheHit' | 'cacheMiss'): Promise<number> =>

@@ -5,6 +5,7 @@ import { Harness, type QueueReader, type RunningService } from '../helpers/harne
 import { spawnService, type Spawned } from '../helpers/process';
 import { stack } from '../helpers/stack';
 import { eventually } from '../helpers/wait';
+import { messagesChange, status, webhook } from '../helpers/webhooks';
 
 jest.setTimeout(180_000);
 
@@ -12,18 +13,8 @@ const acme = tenant('acme', '810000000000001', 'acme-secret');
 
 /** One webhook carrying `count` status updates (a batch, as Meta sends them under load). */
 function statusBatch(batch: string, count: number): string {
-  const statuses = Array.from({ length: count }, (_, i) => ({
-    id: `wamid.${batch}-${i}`,
-    status: 'delivered',
-    timestamp: '1763800000',
-    recipient_id: '447700900123',
-  }));
-  return JSON.stringify({
-    object: 'whatsapp_business_account',
-    entry: [
-      { id: acme.businessAccountId, changes: [{ field: 'messages', value: { messaging_product: 'whatsapp', metadata: { phone_number_id: '1' }, statuses } }] },
-    ],
-  });
+  const statuses = Array.from({ length: count }, (_, i) => status(`wamid.${batch}-${i}`, 'delivered'));
+  return webhook(acme.businessAccountId, [messagesChange({ statuses })]);
 }
 
 describe('worker under faults', () => {

@@ -6,29 +6,19 @@ import { FIXTURE_SECRET, fixtureTenants, tenant, webhookFixtures } from '../help
 import { Harness, type QueueReader, type RunningService } from '../helpers/harness';
 import { schemaErrors } from '../helpers/schema';
 import { eventually, sleep } from '../helpers/wait';
+import { messagesChange, status, text, webhook } from '../helpers/webhooks';
 
 jest.setTimeout(180_000);
 
 const acme = tenant('acme', '800000000000001', 'acme-secret');
 
-function envelope(changes: Array<unknown>): string {
-  const parts = changes.map((change) => (typeof change === 'string' ? change : JSON.stringify(change)));
-  return `{"object":"whatsapp_business_account","entry":[{"id":"${acme.businessAccountId}","time":1763800000,"changes":[${parts.join(',')}]}]}`;
+/** A status of `wamid` at `1763800000 + at` seconds: the order Meta saw the states in. */
+function statusAt(wamid: string, state: string, at: number): string {
+  return webhook(acme.businessAccountId, [messagesChange({ statuses: [status(wamid, state, undefined, String(1763800000 + at))] })]);
 }
-function messagesChange(value: Record<string, unknown>): unknown {
-  return {
-    field: 'messages',
-    value: { messaging_product: 'whatsapp', metadata: { display_phone_number: '15550001111', phone_number_id: '100200300' }, ...value },
-  };
-}
-function status(wamid: string, state: string, ts: number): unknown {
-  return messagesChange({ statuses: [{ id: wamid, status: state, timestamp: String(ts), recipient_id: '447700900123' }] });
-}
-function text(wamid: string, body = 'hello'): unknown {
-  return messagesChange({
-    contacts: [{ profile: { name: 'Ada' }, wa_id: '447700900123' }],
-    messages: [{ from: '447700900123', id: wamid, timestamp: '1763800000', type: 'text', text: { body } }],
-  });
+/** The envelope `webhook()` builds, around changes written as JSON text: the poison below cannot go through JSON.stringify. */
+function envelope(changes: string[]): string {
+  return `{"object":"whatsapp_business_account","entry":[{"id":"${acme.businessAccountId}","time":1763800000,"changes":[${changes.join(',')}]}]}`;
 }
 /** A notification nested deeper than V8 can serialize (as JSON text): our pipeline cannot publish it. */
 function poison(): string {
@@ -233,7 +223,7 @@ describe('worker', () => {
         ['read', 3],
         ['delivered', 2],
       ] as const) {
-        const res = await harness.post(service, envelope([status(wamid, state, 1763800000 + ts)]), acme.appSecret);
+        const res = await harness.post(service, statusAt(wamid, state, ts), acme.appSecret);
         ids.push(res.headers['x-correlation-id'] as string);
         await eventually(() => byCorrelation(res.headers['x-correlation-id'] as string).length === 1, 10_000, `${state} event`);
       }
@@ -249,7 +239,7 @@ describe('worker', () => {
 
   describe('when the same payload is handed off again after its events were published', () => {
     it('then no second event is published (the receiver marks were lost, the worker still dedups)', async () => {
-      const body = envelope([text(`wamid.again-${harness.id}`)]);
+      const body = webhook(acme.businessAccountId, [messagesChange({ messages: [text(`wamid.again-${harness.id}`)] })]);
       const first = await harness.post(service, body, acme.appSecret);
       await eventually(() => byCorrelation(first.headers['x-correlation-id'] as string).length === 1, 10_000, 'first event');
       // The receiver's marks are gone (expired, or Redis lost them): the payload is handed off again.
@@ -274,7 +264,7 @@ describe('worker', () => {
       const wamid = `wamid.partial-${harness.id}`;
       const archived = async (): Promise<number> => (await service.metrics.rawArchived.get()).values.find((v) => v.labels.tenant === 'acme')?.value ?? 0;
       const archivedBefore = await archived();
-      const res = await harness.post(service, envelope([text(wamid), poison()]), acme.appSecret);
+      const res = await harness.post(service, envelope([JSON.stringify(messagesChange({ messages: [text(wamid)] })), poison()]), acme.appSecret);
       expect(res.status).toBe(200);
       const correlationId = res.headers['x-correlation-id'] as string;
 
@@ -300,7 +290,11 @@ describe('worker', () => {
       expect(outcomes.find((v) => v.labels.outcome === 'retry')?.value).toBeGreaterThanOrEqual(2);
       expect(outcomes.find((v) => v.labels.outcome === 'dead_letter')?.value).toBe(1);
 
-      const after = await harness.post(service, envelope([text(`wamid.after-${harness.id}`)]), acme.appSecret);
+      const after = await harness.post(
+        service,
+        webhook(acme.businessAccountId, [messagesChange({ messages: [text(`wamid.after-${harness.id}`)] })]),
+        acme.appSecret,
+      );
       await eventually(() => byCorrelation(after.headers['x-correlation-id'] as string).length === 1, 10_000, 'the next webhook to be served');
     });
   });
