@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { bool, httpUrl, MEDIA_HOST_ENTRY, msList, port, positiveInt, url, variable, variableDocs, type VariableDoc } from './variable';
 
 /**
  * Every environment variable the service reads, with its default and what it is for.
@@ -7,42 +8,6 @@ import { z } from 'zod';
  *
  * Variables marked `secret` never appear in logs or error messages.
  */
-
-/** 0 picks a free port (tests). */
-const port = z.coerce.number().int().min(0).max(65535);
-const positiveInt = z.coerce.number().int().positive();
-const bool = z.enum(['true', 'false', '1', '0', 'yes', 'no'], { message: 'expected true or false' }).transform((v) => v === 'true' || v === '1' || v === 'yes');
-const url = (protocols: readonly string[]) =>
-  z.string().refine(
-    (v) => {
-      try {
-        return protocols.includes(new URL(v).protocol);
-      } catch {
-        return false;
-      }
-    },
-    { message: `expected a URL starting with ${protocols.map((p) => `${p}//`).join(' or ')}` },
-  );
-const httpUrl = url(['http:', 'https:']).transform((v) => v.replace(/\/+$/, ''));
-/** `host`, `*.domain` or `scheme://host[:port]`. */
-const MEDIA_HOST_ENTRY = /^(?:\*\.)?[a-z0-9.-]+$|^https?:\/\/[a-z0-9.-]+(?::\d{1,5})?$/;
-const msList = z
-  .string()
-  .regex(/^\d+(,\d+)*$/, 'expected a comma-separated list of milliseconds, e.g. 5000,30000,300000')
-  .transform((v) => v.split(',').map(Number));
-
-interface VariableDoc {
-  /** One line for docs/configuration.md and .env.example. */
-  description: string;
-  /** Never printed in logs or errors. */
-  secret?: boolean;
-}
-
-function variable<T extends z.ZodType>(schema: T, doc: VariableDoc): T {
-  variableDocs.set(schema, doc);
-  return schema;
-}
-const variableDocs = new Map<z.ZodType, VariableDoc>();
 
 export const envSchema = z.object({
   NODE_ENV: variable(z.enum(['development', 'test', 'production']).default('development'), {
