@@ -75,7 +75,7 @@ async function handle(deps: WebhookHandlerDeps, req: IncomingMessage, res: Serve
   const shares = await tenantShares(deps.tenants, envelope.entries);
   const tenants = shares.map((share) => share.tenant);
   const matched = verifySignature(raw, signature, tenants);
-  tenants.forEach((tenant, i) => deps.metrics.signatureMatched.inc({ tenant: tenant.id, secret: matched[i] ?? 'current' }));
+  matched.forEach((secret, i) => deps.metrics.signatureMatched.inc({ tenant: tenants[i]!.id, secret }));
   const seen = deps.intake.lookup(shares);
   await deps.rateLimit.check(tenants, res);
   const status = await deps.intake.accept(raw, await seen, correlationId);

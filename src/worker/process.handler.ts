@@ -131,8 +131,9 @@ async function publishOne(update: Update, eventId: string, ctx: BuildContext, de
   if (tracked) await withConversation(event, tracked.client, deps);
   await deps.events.publish(event);
   if (tracked) await tracked.outbox.publish(stateMessageOf(event), { ...event, attempt: 1 });
-  deps.metrics.eventsPublished.inc({ tenant: event.tenantId, kind: event.kind, type: typeLabel(event) });
-  if (event.status?.outOfOrder) deps.metrics.statusOutOfOrder.inc({ tenant: event.tenantId, status: typeLabel(event) });
+  const type = updateTypeLabel(event.kind, event.type);
+  deps.metrics.eventsPublished.inc({ tenant: event.tenantId, kind: event.kind, type });
+  if (event.status?.outOfOrder) deps.metrics.statusOutOfOrder.inc({ tenant: event.tenantId, status: type });
   await deps.eventDedup.mark(event.tenantId, [event.eventId]).catch((err: unknown) => {
     deps.logger.warn('event published but not marked; a redelivery would publish it again', { eventId: event.eventId, cause: String(err) });
   });
@@ -170,9 +171,4 @@ function stateMessageOf(event: InboundEvent): StateMessage {
 /** The error that decides the retry policy: anything that is not an outage wins (bounded attempts). */
 function decisive(errors: unknown[]): unknown {
   return errors.find((error) => !(error instanceof TransientError)) ?? errors[0];
-}
-
-/** Bounded metric label for an event type. */
-function typeLabel(event: Pick<InboundEvent, 'kind' | 'type'>): string {
-  return updateTypeLabel(event.kind, event.type);
 }
