@@ -11,6 +11,19 @@ import {
 } from '../messaging';
 import type { RawPayloadStore } from '../storage';
 
+/**
+ * The longest list of update refs (comma-joined) a retry or failed copy names: `x-only`, and the
+ * failed payload's metadata, which S3 limits to 2 KiB in all (the error takes up to 1 KiB). A
+ * longer list (a history chunk of thousands of messages failing together) is not named: the whole
+ * hand-off is tried again, and the events already published are skipped by their marks.
+ */
+export const MAX_ONLY_LENGTH = 512;
+
+/** The refs the next copy of a hand-off names: the ones that failed, unless they are too many to name. */
+export function retryRefs(handoff: Pick<HandoffMessage, 'only'>, outcome: HandlerOutcome): string[] | undefined {
+  return outcome.status === 'partial' && outcome.failedRefs.join(',').length <= MAX_ONLY_LENGTH ? outcome.failedRefs : handoff.only;
+}
+
 export type HandoffHandler = (handoff: HandoffMessage) => Promise<HandlerOutcome>;
 
 export interface HandoffConsumerDeps extends Omit<QueueConsumerDeps, 'unreadable'> {
@@ -25,7 +38,6 @@ export interface HandoffConsumerDeps extends Omit<QueueConsumerDeps, 'unreadable
  * after its handler finished (every event it produced confirmed) or its copy was confirmed.
  */
 export function handoffConsumer(queue: WorkQueue, handle: HandoffHandler, deps: HandoffConsumerDeps): QueueConsumer<HandoffMessage> {
-  const only = (handoff: HandoffMessage, outcome: HandlerOutcome): string[] | undefined => (outcome.status === 'partial' ? outcome.failedRefs : handoff.only);
   return new QueueConsumer<HandoffMessage>(
     queue,
     {
@@ -40,13 +52,13 @@ export function handoffConsumer(queue: WorkQueue, handle: HandoffHandler, deps: 
         deps.publisher.toQueue(retryQueueName(queue, step.delayMs), {
           ...handoff,
           attempt: step.attempt,
-          only: only(handoff, outcome),
+          only: retryRefs(handoff, outcome),
           lastError: step.lastError,
           retryingSince: step.retryingSince,
         }),
       deadLetter: async (handoff, lastError, outcome) => {
-        const failedKey = await deps.rawStore.storeFailed({ ...handoff, error: lastError, attempts: handoff.attempt, only: only(handoff, outcome) });
-        await deps.publisher.toQueue(QUEUES.dead, { ...handoff, only: only(handoff, outcome), lastError });
+        const failedKey = await deps.rawStore.storeFailed({ ...handoff, error: lastError, attempts: handoff.attempt, only: retryRefs(handoff, outcome) });
+        await deps.publisher.toQueue(QUEUES.dead, { ...handoff, only: retryRefs(handoff, outcome), lastError });
         deps.logger.error('hand-off dead-lettered; replay it once the cause is fixed', { queue, attempts: handoff.attempt, lastError, failedKey });
       },
     },

@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import type { DedupStore, StatusOrderStore, StatusTransition } from '../cache';
 import { AppError, PermanentError, TransientError } from '../errors';
 import type { StateManagerClient, StateMessage } from '../integrations';
@@ -30,6 +31,12 @@ export interface ProcessDeps {
 }
 
 const throttle = new LogThrottle();
+
+/**
+ * Events of one hand-off built and published at once. Meta batches up to 1,000 updates: they go
+ * in two waves; a history chunk of thousands of messages in many, each within the confirm timeout.
+ */
+export const PUBLISHES_IN_FLIGHT_PER_HANDOFF = 500;
 
 /**
  * Process queue: every update of the tenant's entries becomes one event, published with
@@ -104,7 +111,11 @@ async function processUpdates(handoff: HandoffMessage, deps: ProcessDeps): Promi
     statusOrder: deps.statusOrder,
     statusRecords,
   };
-  const results = await Promise.allSettled(updates.map((update, i) => (claims[i] === 'claimed' ? publishOne(update, ids[i]!, ctx, deps) : Promise.resolve())));
+  // A history chunk may hold thousands of messages: their confirms must not all be awaited at once.
+  const inFlight = pLimit(PUBLISHES_IN_FLIGHT_PER_HANDOFF);
+  const results = await Promise.allSettled(
+    updates.map((update, i) => (claims[i] === 'claimed' ? inFlight(() => publishOne(update, ids[i]!, ctx, deps)) : Promise.resolve())),
+  );
 
   const failed = results.flatMap((result, i) =>
     result.status === 'rejected' ? [{ ref: updates[i]?.ref ?? '', id: ids[i]!, error: result.reason as unknown }] : [],

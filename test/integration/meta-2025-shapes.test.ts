@@ -8,6 +8,7 @@ import { Harness, type QueueReader, type RunningService } from '../helpers/harne
 import { sampleMedia } from '../../support/media-samples';
 import { schemaErrors } from '../helpers/schema';
 import { eventually, sleep } from '../helpers/wait';
+import { notification, webhook } from '../helpers/webhooks';
 
 jest.setTimeout(180_000);
 
@@ -19,13 +20,13 @@ describe("Meta's 2025-26 shapes", () => {
   const published = (correlationId: string): AsyncMessage[] => readers.flatMap((r) => r.messages).filter((m) => m.correlationId === correlationId);
 
   /** Posts a body, waits for one event per distinct update, checks each against the schema, and returns them with their routing keys. */
-  async function through(body: Buffer | string, secret: string): Promise<Array<InboundEvent & { routingKey: string }>> {
+  async function through(body: Buffer | string, secret: string, timeoutMs = 15_000): Promise<Array<InboundEvent & { routingKey: string }>> {
     await harness.clearMarks();
     const res = await harness.post(service, body, secret);
     expect(res.status).toBe(200);
     const correlationId = res.headers['x-correlation-id'] as string;
     const expected = new Set(listUpdates(parseEnvelope(Buffer.from(body)).entries).map((u) => u.key)).size;
-    await eventually(() => published(correlationId).length >= expected, 15_000, 'every event of the payload');
+    await eventually(() => published(correlationId).length >= expected, timeoutMs, 'every event of the payload');
     await sleep(20);
     const events = published(correlationId).map((m) => ({ ...(m.body as InboundEvent), routingKey: m.routingKey }));
     expect(events).toHaveLength(expected);
@@ -145,6 +146,30 @@ describe("Meta's 2025-26 shapes", () => {
       });
       expect(image.content?.media).toMatchObject({ id: 'media-hist-1', key: expect.stringMatching(/^fx-\d+\/image\/.+\/wamid\.hist-media\.jpg$/) });
       expect((image.content?.media as { error?: unknown }).error).toBeUndefined();
+    });
+
+    it('when one history chunk describes thousands of messages (Meta says it may), then it is accepted and every message becomes an event', async () => {
+      const messages = Array.from({ length: 10_000 }, (_, i) => ({
+        from: i % 2 === 0 ? '15550783881' : '16505551234',
+        id: `wamid.bulk-history-${i}`,
+        timestamp: String(1739230000 + i),
+        type: 'text',
+        text: { body: `message ${i}` },
+        history_context: { status: 'READ' },
+      }));
+      const change = notification('history', {
+        messaging_product: 'whatsapp',
+        metadata: { display_phone_number: '15550783881', phone_number_id: '106540352242922' },
+        history: [{ metadata: { phase: 1, chunk_order: 3, progress: 80 }, threads: [{ id: '16505551234', messages }] }],
+      });
+      const events = await through(webhook('102290129340398', [change]), FIXTURE_SECRET, 60_000);
+      expect(events.filter((e) => e.kind === 'message')).toHaveLength(10_000);
+      expect(new Set(events.map((e) => e.messageId)).size).toBe(10_001);
+      expect(byRef(events, '0.0.h0t0m9999')).toMatchObject({
+        direction: 'inbound',
+        content: { body: 'message 9999' },
+        history: { chunkOrder: 3, progress: 80 },
+      });
     });
 
     it('when the business declined to share its history, then the notification carries the error', async () => {
