@@ -6,6 +6,7 @@ export {
   KNOWN_FIELDS,
   KNOWN_MESSAGE_TYPES,
   KNOWN_STATUSES,
+  groupParticipantOf,
   listUpdates,
   messageType,
   safeName,

@@ -148,7 +148,8 @@ export function listUpdates(entries: EntryRef[]): Update[] {
           const ref = at(`s${i}`);
           const id = str(status.id);
           const state = safeName(str(status.status));
-          const key = `s:${id ?? `~${hash(status, ref)}`}:${state}${groupParticipant(status)}`;
+          const participant = groupParticipantOf(status);
+          const key = `s:${id ?? `~${hash(status, ref)}`}:${state}${participant === undefined ? '' : `:${participant ?? ''}`}`;
           updates.push({ ...base, ref, kind: 'status', type: state, key, messageId: id ?? null, item: status, origin: 'live', history: null });
         });
       }
@@ -186,9 +187,13 @@ export function messageType(message: JsonObject): string {
   return MESSAGE_CONTENT_KEYS.find((key) => message[key] !== undefined) ?? 'unknown';
 }
 
-function groupParticipant(status: JsonObject): string {
-  if (str(status.recipient_type) !== 'group') return '';
-  return `:${str(status.recipient_participant_id) ?? str(status.recipient_participant_user_id) ?? ''}`;
+/**
+ * In a group, the participant a status is for (its wa_id, else its user id; null when Meta names
+ * neither): every member's `read` is its own update and its own recorded state. Undefined outside groups.
+ */
+export function groupParticipantOf(status: JsonObject): string | null | undefined {
+  if (str(status.recipient_type) !== 'group') return undefined;
+  return str(status.recipient_participant_id) ?? str(status.recipient_participant_user_id) ?? null;
 }
 
 /**

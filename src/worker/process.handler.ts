@@ -36,7 +36,7 @@ const throttle = new LogThrottle();
  * Events of one hand-off built and published at once. Meta batches up to 1,000 updates: they go
  * in two waves; a history chunk of thousands of messages in many, each within the confirm timeout.
  */
-export const PUBLISHES_IN_FLIGHT_PER_HANDOFF = 500;
+const PUBLISHES_IN_FLIGHT_PER_HANDOFF = 500;
 
 /**
  * Process queue: every update of the tenant's entries becomes one event, published with

@@ -7,7 +7,7 @@ import { processorFor, type MediaPort, type ProcessorInput } from '../processors
 import { contextOf } from './context';
 import { messageParties } from './message-parties';
 import { notificationView } from './notifications';
-import { statusCustomer, statusInfo } from './status';
+import { participantOf, stateOf, statusCustomer, statusInfo } from './status';
 
 export interface BuildContext {
   tenantId: string;
@@ -28,10 +28,9 @@ export interface BuildContext {
  * changes nothing, so the caller may start it before knowing whether the event is already published.
  */
 export function recordStatus(update: Update, ctx: Pick<BuildContext, 'tenantId' | 'statusOrder'>): Promise<StatusTransition> {
-  const status = statusInfo(update.item);
-  const participant = status.recipient.participant ? `:${status.recipient.participant}` : '';
-  const messageKey = `${update.messageId ?? eventIdOf(ctx.tenantId, update.kind, update.key)}${participant}`;
-  return ctx.statusOrder.record(ctx.tenantId, messageKey, status.state);
+  const participant = participantOf(update.item);
+  const messageKey = `${update.messageId ?? eventIdOf(ctx.tenantId, update.kind, update.key)}${participant ? `:${participant}` : ''}`;
+  return ctx.statusOrder.record(ctx.tenantId, messageKey, stateOf(update.item));
 }
 
 /** One update → one event of the contract. Odd input gives nulls, never an exception. */

@@ -4,7 +4,7 @@ import { metaErrors } from './meta-errors';
 import { callsContent } from './calls';
 import { GROUP_FIELDS, groupsContent } from './groups';
 import { identityChange } from './identity';
-import { partyOf } from './parties';
+import { hasIds, partyOf } from './parties';
 
 /** What a notification becomes: its content, and whom it is about when Meta says. */
 export interface NotificationView {
@@ -66,7 +66,7 @@ function handover(value: JsonObject): NotificationView {
       },
     },
     direction: null,
-    conversation: customerId.waId || customerId.userId ? { customer: partyOf(customerId, value), groupId: null, standby: false } : null,
+    conversation: hasIds(customerId) ? { customer: partyOf(customerId, value), groupId: null, standby: false } : null,
   };
 }
 

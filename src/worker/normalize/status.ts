@@ -1,8 +1,8 @@
-import { bool, isoFromUnix, obj, str, type JsonObject } from '../../meta';
+import { bool, groupParticipantOf, isoFromUnix, obj, str, type JsonObject } from '../../meta';
 import type { Sender, StatusInfo } from '../../contract';
 import { metaErrors } from './meta-errors';
 import { toE164 } from './phone-number';
-import { partyOf, type Ids } from './parties';
+import { hasIds, partyOf, type Ids } from './parties';
 
 /**
  * A status update (sent, delivered, read, played, failed, or whatever Meta adds), with errors,
@@ -18,7 +18,7 @@ export function statusInfo(status: JsonObject, value: JsonObject = {}): StatusIn
   const recipient = isGroup ? undefined : partyOf(recipientIds(status), value);
   const participant = participantIds(status);
   return {
-    state: str(status.status) ?? 'unknown',
+    state: stateOf(status),
     previous: null,
     outOfOrder: false,
     recipient: {
@@ -29,7 +29,7 @@ export function statusInfo(status: JsonObject, value: JsonObject = {}): StatusIn
       phone: isGroup ? null : toE164(recipientId).phone,
       type: str(status.recipient_type) ?? null,
       groupId: isGroup ? recipientId : null,
-      participant: isGroup ? (participant.waId ?? participant.userId ?? null) : null,
+      participant: participantOf(status),
       participantWaId: isGroup ? (participant.waId ?? null) : null,
       participantUserId: isGroup ? (participant.userId ?? null) : null,
       participantParentUserId: isGroup ? (participant.parentUserId ?? null) : null,
@@ -54,10 +54,20 @@ export function statusInfo(status: JsonObject, value: JsonObject = {}): StatusIn
   };
 }
 
+/** The state Meta reports (`sent`, `read`, …): what the status order records. */
+export function stateOf(status: JsonObject): string {
+  return str(status.status) ?? 'unknown';
+}
+
+/** In a group, the participant a status is for (the same one its dedup key names); null outside groups. */
+export function participantOf(status: JsonObject): string | null {
+  return groupParticipantOf(status) ?? null;
+}
+
 /** The customer a status is about: the recipient, or in a group the participant it went to. */
 export function statusCustomer(status: JsonObject, value: JsonObject): Sender | null {
   const ids = str(status.recipient_type) === 'group' ? participantIds(status) : recipientIds(status);
-  return ids.waId === undefined && ids.userId === undefined && ids.parentUserId === undefined ? null : partyOf(ids, value);
+  return hasIds(ids) ? partyOf(ids, value) : null;
 }
 
 function recipientIds(status: JsonObject): Ids {
