@@ -1,6 +1,8 @@
+export { conversationKeyOf, shardOf } from './conversation';
 export { parseEnvelope, phoneNumberIdOf, type Envelope } from './envelope';
 export { IDENTITY_SYSTEM_TYPES, LIVE_FIELDS } from './message-sources';
 export { ACCOUNT_ID_PATTERN, checkEnvelopeBounds, type EnvelopeLimits } from './envelope-bounds';
+export { hasIds, idsAt, isBusinessNumber, messageCustomerIds, messageDirection, type Ids } from './parties';
 export { arr, bool, isObject, isoFromUnix, num, obj, objects, str } from './read';
 export {
   KNOWN_FIELDS,

@@ -1,7 +1,7 @@
-import { num, obj, objects, str, type JsonObject } from '../../meta';
+import { hasIds, idsAt, isBusinessNumber, num, obj, objects, str, type JsonObject } from '../../meta';
 import type { Content, Direction, Sender } from '../../contract';
 import { metaErrors } from './meta-errors';
-import { hasIds, idsAt, isBusinessNumber, partyOf } from './parties';
+import { partyOf } from './parties';
 import { isoOrNull } from './time';
 
 /**

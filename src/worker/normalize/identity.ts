@@ -1,6 +1,6 @@
-import { obj, str, type Update } from '../../meta';
+import { idsAt, obj, str, type Update } from '../../meta';
 import type { Content, IdentityIds, Sender } from '../../contract';
-import { idsAt, partyOf } from './parties';
+import { partyOf } from './parties';
 
 /**
  * An `identity_changed` event: the ids a customer had and has now, so a consumer can re-key its

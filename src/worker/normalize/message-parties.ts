@@ -1,6 +1,6 @@
-import { str, type Update } from '../../meta';
+import { idsAt, messageCustomerIds, messageDirection, str, type Update } from '../../meta';
 import type { Conversation, Direction, Sender } from '../../contract';
-import { hasIds, idsAt, isBusinessNumber, partyOf, type Ids } from './parties';
+import { partyOf } from './parties';
 
 export interface MessageParties {
   direction: Direction;
@@ -19,26 +19,14 @@ export interface MessageParties {
  * business's (some of Meta's own echo examples have the two the other way round).
  */
 export function messageParties(update: Update): MessageParties {
-  const message = update.item;
   const value = update.value;
-  const fromIds = idsAt(message, 'from');
-  const toIds = idsAt(message, 'to');
-  const threadIds: Ids = { waId: update.history?.threadId ?? undefined };
-  const direction = directionOf(update, fromIds, toIds);
-  let customerIds = direction === 'inbound' ? fromIds : hasIds(toIds) ? toIds : threadIds;
-  if (direction === 'outbound' && isBusinessNumber(customerIds.waId, value) && hasIds(fromIds) && !isBusinessNumber(fromIds.waId, value)) customerIds = fromIds;
-  if (direction === 'inbound' && !hasIds(customerIds) && hasIds(threadIds)) customerIds = threadIds;
-  const customer = partyOf(customerIds, value, direction === 'inbound' || update.origin !== 'live');
+  const direction = messageDirection(update);
+  const { ids, side } = messageCustomerIds(update, direction);
+  const customer = partyOf(ids, value, direction === 'inbound' || update.origin !== 'live');
   return {
     direction,
-    from: customerIds === fromIds ? customer : partyOf(fromIds, value),
-    to: direction === 'outbound' ? (customerIds === fromIds ? partyOf(toIds, value) : customer) : null,
-    conversation: { customer, groupId: str(message.group_id) ?? null, standby: update.standby },
+    from: side === 'from' ? customer : partyOf(idsAt(update.item, 'from'), value),
+    to: direction === 'outbound' ? (side === 'from' ? partyOf(idsAt(update.item, 'to'), value) : customer) : null,
+    conversation: { customer, groupId: str(update.item.group_id) ?? null, standby: update.standby, sequence: null, overtook: [] },
   };
-}
-
-function directionOf(update: Update, from: Ids, to: Ids): Direction {
-  if (update.origin === 'echo') return 'outbound';
-  if (update.origin === 'live') return 'inbound';
-  return hasIds(to) || isBusinessNumber(from.waId, update.value) ? 'outbound' : 'inbound';
 }

@@ -1,8 +1,8 @@
-import { bool, groupParticipantOf, isoFromUnix, obj, str, type JsonObject } from '../../meta';
+import { bool, groupParticipantOf, hasIds, isoFromUnix, obj, str, type Ids, type JsonObject } from '../../meta';
 import type { Sender, StatusInfo } from '../../contract';
 import { metaErrors } from './meta-errors';
 import { toE164 } from './phone-number';
-import { hasIds, partyOf, type Ids } from './parties';
+import { partyOf } from './parties';
 
 /**
  * A status update (sent, delivered, read, played, failed, or whatever Meta adds), with errors,
