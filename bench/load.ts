@@ -74,7 +74,8 @@ function summarize(name: string, targetRate: number | null, seconds: number, sta
   };
 }
 
-async function send(pool: Pool, request: PlannedRequest): Promise<number> {
+/** POSTs one planned webhook; its status, or 0 when the connection failed. */
+export async function send(pool: Pool, request: PlannedRequest): Promise<number> {
   try {
     const res = await pool.request({
       path: '/webhook',

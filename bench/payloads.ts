@@ -29,7 +29,7 @@ function template(fixture: string, example: string): Payload {
 
 /**
  * The bench's traffic: built from the published fixtures, every id unique so every update must
- * become its own event. Mix per 100 webhooks: 70 statuses, 20 texts, 8 batches of 20 statuses,
+ * become its own event, spread over many customers (conversations). Mix per 100 webhooks: 70 statuses, 20 texts, 8 batches of 20 statuses,
  * 2 images (served by the bench's Graph API stand-in).
  */
 export class PayloadMix {
@@ -43,12 +43,18 @@ export class PayloadMix {
     private readonly run: string,
   ) {}
 
-  next(): PlannedRequest {
+  /**
+   * The next webhook of the mix, or of one kind; `customer` makes it one of that customer's
+   * (otherwise each webhook is a conversation of its own among 20,000, as Meta's traffic is spread
+   * over many customers), `mediaId` picks the media the Graph API stand-in serves.
+   */
+  next(only?: PlannedRequest['kind'], options: { customer?: string; mediaId?: string } = {}): PlannedRequest {
     const n = this.seq++;
     const tenant = this.tenants[n % this.tenants.length]!;
     const pick = n % 100;
-    const kind: PlannedRequest['kind'] = pick < 70 ? 'status' : pick < 90 ? 'text' : pick < 98 ? 'batch' : 'media';
-    const payload = this.build(kind, tenant, `${this.run}-${n}`);
+    const kind: PlannedRequest['kind'] = only ?? (pick < 70 ? 'status' : pick < 90 ? 'text' : pick < 98 ? 'batch' : 'media');
+    const customer = options.customer ?? `4477${String(n % 20_000).padStart(8, '0')}`;
+    const payload = this.build(kind, tenant, `${this.run}-${n}`, customer, options.mediaId ?? 'bench-image');
     const body = JSON.stringify(payload.json);
     return {
       body,
@@ -59,7 +65,7 @@ export class PayloadMix {
     };
   }
 
-  private build(kind: PlannedRequest['kind'], tenant: BenchTenant, id: string): { json: Payload; updates: number } {
+  private build(kind: PlannedRequest['kind'], tenant: BenchTenant, id: string, customer: string, mediaId: string): { json: Payload; updates: number } {
     const json = structuredClone(kind === 'text' ? this.text : kind === 'media' ? this.image : this.status);
     const entry = json.entry[0]!;
     entry.id = tenant.businessAccountId;
@@ -67,12 +73,20 @@ export class PayloadMix {
     if (kind === 'status' || kind === 'batch') {
       const status = (value.statuses as Array<Record<string, unknown>>)[0]!;
       const count = kind === 'batch' ? 20 : 1;
-      value.statuses = Array.from({ length: count }, (_, i) => ({ ...status, id: `wamid.bench-${id}-${i}`, status: 'delivered' }));
+      // A batch is a broadcast's statuses: each to its own recipient.
+      value.statuses = Array.from({ length: count }, (_, i) => ({
+        ...status,
+        id: `wamid.bench-${id}-${i}`,
+        status: 'delivered',
+        recipient_id: count === 1 ? customer : `${customer}${i}`,
+      }));
       return { json, updates: count };
     }
     const message = (value.messages as Array<Record<string, unknown>>)[0]!;
     message.id = `wamid.bench-${id}`;
-    if (kind === 'media') message.image = { id: 'bench-image', mime_type: 'image/jpeg', sha256: 'x' };
+    message.from = customer;
+    value.contacts = [{ wa_id: customer, profile: { name: 'Bench' } }];
+    if (kind === 'media') message.image = { id: mediaId, mime_type: 'image/jpeg', sha256: 'x' };
     return { json, updates: 1 };
   }
 }

@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { LoopResult } from './ceilings';
 import type { HostileResult } from './hostile';
 import type { PhaseSummary } from './load';
+import type { OrderPhaseResult } from './order-phase';
 
 export interface ProfileLine {
   function: string;
@@ -32,6 +33,8 @@ export interface BenchReport {
   rssMb: { receiver: number; worker: number };
   /** Unsigned floods against one receiver (absent in reports from before the phase existed). */
   hostile?: HostileResult;
+  /** Per-conversation order with slow media in the mix (absent in reports from before the phase existed). */
+  order?: OrderPhaseResult;
   /** CPU milliseconds each part used per acknowledged webhook, over the whole loaded run and its drain. */
   cpu?: { webhooks: number; events: number; msPerWebhook: Record<string, number> };
   profile?: { receiver: ProfileLine[]; worker: ProfileLine[] };
@@ -67,6 +70,22 @@ export function targets(r: BenchReport): Array<{ target: string; measured: strin
     },
     { target: 'receiver RSS ≤ 256 MB', measured: `${r.rssMb.receiver} MB`, met: r.rssMb.receiver <= 256 },
     ...(r.hostile ? hostileTargets(r.hostile) : []),
+    ...(r.order ? orderTargets(r.order) : []),
+  ];
+}
+
+function orderTargets(order: OrderPhaseResult): Array<{ target: string; measured: string; met: boolean }> {
+  return [
+    {
+      target: 'conversations with a slow photo then a text: 100 % in order',
+      measured: `${order.inOrder} of ${order.mediaConversations} (${Math.round(order.fractionInOrder * 100)} %)`,
+      met: order.mediaConversations > 0 && order.inOrder === order.mediaConversations,
+    },
+    {
+      target: `beside them, texts of conversations without media: end to end p95 ≤ 500 ms at ${order.rate}/s`,
+      measured: `${order.texts.p95} ms (p50 ${order.texts.p50} ms, ${order.texts.events} events)`,
+      met: order.texts.p95 <= 500 && order.texts.events > 0,
+    },
   ];
 }
 

@@ -6,6 +6,8 @@
  *                            gives end to end (POST due → event on the queue), lowest rate first, each
  *                            once the one before has all its events and raw archives in
  *   BENCH_ALONE_RATES=2500   open-loop rates for the receiver alone (worker paused; empty to skip)
+ *                            then order: texts at 500/s beside 10 conversations/s sending a photo whose
+ *                            download takes 1.5 s and a text 30 ms later (fraction in order, texts' p95)
  *   BENCH_CONNECTIONS=64     closed-loop clients (and the concurrency of the ceiling loops)
  *   BENCH_RECEIVERS=2        receiver instances, as the receiver Deployment's two pods (one Node process
  *                            runs its JavaScript on one core); the load is spread over them
@@ -30,6 +32,7 @@ import { EventCounter, rawArchived } from './event-counter';
 import { closedLoop, openLoop, type PhaseResult, type PhaseSummary } from './load';
 import { PayloadMix } from './payloads';
 import { hostilePhase } from './hostile';
+import { orderPhase } from './order-phase';
 import { build, cpuSeconds, log, mainThreadProfile, ROOT, rssMb, stack, stackPids, startChild, type Child } from './processes';
 import { renderReadme, renderTable, summarizeProfile, type BenchReport } from './report';
 import { ServicePhases } from './service-phases';
@@ -63,6 +66,8 @@ async function main(): Promise<void> {
   const { tenants, file: tenantsFile } = benchTenants(run, dir);
   const graph = await new GraphStub().start();
   graph.add({ id: 'bench-image', mimeType: 'image/jpeg', body: sampleMedia('image/jpeg', 30_000) });
+  // The order phase's photos: each download takes graph.slowMs (1.5 s).
+  graph.add({ id: 'bench-slow-image', mimeType: 'image/jpeg', body: sampleMedia('image/jpeg', 30_000), download: ['slow'] });
   const env = serviceEnv(run, vhost, tenantsFile, graph.url);
   const config = loadConfig(env);
   const mix = new PayloadMix(tenants, run);
@@ -114,6 +119,17 @@ async function main(): Promise<void> {
     drainTimeoutMs: DRAIN_TIMEOUT_MS,
   });
   await service.run();
+
+  // Order with slow media in the mix, at the end-to-end target's rate, from an idle pipeline.
+  await service.settle();
+  const { requests: orderRequests, ...order } = await orderPhase(urls, counter, mix, {
+    rate: E2E_TARGET_RATE,
+    seconds: SECONDS,
+    mediaPerSecond: SMOKE ? 5 : 10,
+    slowMediaId: 'bench-slow-image',
+    timeoutMs: DRAIN_TIMEOUT_MS,
+  });
+  service.include('order', orderRequests);
 
   // Every acknowledged webhook's raw payload must be in the object store too (written beside its
   // events, or later from the archive queue when the store was behind): counted by the worker.
@@ -184,6 +200,7 @@ async function main(): Promise<void> {
     },
     rssMb: rss,
     hostile,
+    order,
     cpu: { webhooks: service.acknowledged, events: counter.arrivals.size, msPerWebhook: cpuMsPerWebhook },
     profile: PROFILE
       ? {

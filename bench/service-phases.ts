@@ -2,7 +2,7 @@ import type { Child } from './processes';
 import { log, round, sleep } from './processes';
 import { rawArchived, type EventCounter } from './event-counter';
 import { closedLoop, openLoop, percentile, type PhaseResult } from './load';
-import type { PayloadMix } from './payloads';
+import type { PayloadMix, PlannedRequest } from './payloads';
 
 export interface ServicePhaseSettings {
   seconds: number;
@@ -111,6 +111,15 @@ export class ServicePhases {
         ),
       );
       phase.endToEnd = { events: e2e.length, p50: round(percentile(e2e, 0.5)), p95: round(percentile(e2e, 0.95)), p95BySecond };
+    }
+  }
+
+  /** Counts what acknowledged webhooks sent by another phase (order) must become. */
+  include(phase: string, acknowledged: readonly PlannedRequest[]): void {
+    for (const request of acknowledged) {
+      this.phaseOf.set(request.correlationId, phase);
+      this.expected += request.updates;
+      this.acknowledged += 1;
     }
   }
 
