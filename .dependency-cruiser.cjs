@@ -19,7 +19,7 @@ const LAYERS = {
   cache: ['errors', 'observability', 'tenants'],
   storage: ['config', 'errors', 'observability'],
   integrations: ['cache', 'errors', 'observability', 'tenants'],
-  messaging: ['contract', 'errors', 'observability'],
+  messaging: ['contract', 'errors', 'meta', 'observability'],
   receiver: ['cache', 'contract', 'errors', 'http', 'messaging', 'meta', 'observability', 'tenants'],
   worker: ['cache', 'contract', 'errors', 'integrations', 'messaging', 'meta', 'observability', 'storage', 'tenants'],
   admin: ['cache', 'contract', 'errors', 'messaging', 'meta', 'observability', 'storage', 'tenants'],

@@ -10,7 +10,13 @@ import { BodyBudget, createApp, WebhookIntake, WebhookRateLimit, type Receiver }
  * are mounted here unless `admin.separate` (ADMIN_PORT) serves them elsewhere; metrics likewise.
  */
 export function createApiApp(infra: Infrastructure, readiness: Readiness, ports: { adminElsewhere: boolean; metricsElsewhere: boolean }): Receiver {
-  const intake = new WebhookIntake(infra.dedupStore('rx'), infra.handoffPublisher, infra.logger.child({ component: 'intake' }), infra.metrics);
+  const intake = new WebhookIntake(
+    infra.dedupStore('rx'),
+    infra.handoffPublisher,
+    infra.logger.child({ component: 'intake' }),
+    infra.metrics,
+    infra.config.rabbitmq.shards,
+  );
   const rateLimit = new WebhookRateLimit(
     new TenantRateLimiter(infra.redis, infra.config.redis.keyPrefix),
     infra.config.rateLimitPerMinute,
@@ -45,6 +51,7 @@ export function createAdminRouter(infra: Infrastructure): Router | undefined {
     cacheControl: infra.cacheControl,
     replay: new ReplayService(infra.rawStore, infra.handoffPublisher, infra.dedupStore('ev'), infra.tenants, infra.logger.child({ component: 'replay' }), {
       dedupWindowSeconds: infra.config.dedupTtlSeconds,
+      shards: infra.config.rabbitmq.shards,
     }),
   });
 }

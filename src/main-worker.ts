@@ -1,20 +1,22 @@
 import express, { type Express } from 'express';
 import pLimit from 'p-limit';
 import type { Infrastructure } from './bootstrap/infrastructure';
-import { StatusOrderStore } from './cache';
+import { ConversationSequenceStore, ShardLeaseStore, StatusOrderStore } from './cache';
 import { correlationId, errorHandler, notFound, opsRoutes, requestLog } from './http';
 import { GraphApiClient, MediaHostPolicy, StateManagerClient, TenantThrottle } from './integrations';
-import { ConfirmedPublisher, EventPublisher, HandoffPublisher, QUEUES, StateOutboxPublisher } from './messaging';
+import { ConfirmedPublisher, EventPublisher, HandoffPublisher, QUEUES, shardQueueName, StateOutboxPublisher } from './messaging';
 import type { Readiness } from './observability';
 import { applyRetention, createS3, MediaStore } from './storage';
 import {
   AccessTokens,
   archiveHandler,
   ByteBudget,
+  ConversationOrder,
   handoffConsumer,
   inlineArchive,
   MediaService,
   processHandler,
+  ShardOwner,
   stateOutboxConsumer,
   WorkerPace,
 } from './worker';
@@ -89,6 +91,8 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
     eventDedup: infra.dedupStore('ev'),
     claimLeaseMs: config.eventClaimTtlSeconds * 1000,
     statusOrder: new StatusOrderStore(redis, { keyPrefix: config.redis.keyPrefix, ttlSeconds: config.statusTtlSeconds }),
+    order: new ConversationOrder(config.orderHoldMs),
+    sequences: new ConversationSequenceStore(redis, { keyPrefix: config.redis.keyPrefix, ttlSeconds: config.dedupTtlSeconds }),
     events,
     media,
     rawBucket: config.s3.rawBucket,
@@ -103,7 +107,17 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
       ...consumerDeps,
       prefetch: Math.min(config.rabbitmq.prefetch, config.rabbitmq.maxInlineArchives),
     }),
+    // Earlier versions' unsharded queue: what was left in it, and its retries, are still processed.
     handoffConsumer(QUEUES.process, process, consumerDeps),
+    new ShardOwner({
+      leases: new ShardLeaseStore(redis, config.redis.keyPrefix),
+      consumerFor: (shard) => handoffConsumer(shardQueueName(shard), process, consumerDeps),
+      depth: async (shard) => (await rabbit.queueDeclare({ queue: shardQueueName(shard), passive: true })).messageCount,
+      count: config.rabbitmq.shards,
+      previousCount: config.rabbitmq.previousShards,
+      leaseMs: config.rabbitmq.shardLeaseMs,
+      logger: logger.child({ component: 'shards' }),
+    }),
   ];
   if (stateManager) {
     consumers.push(

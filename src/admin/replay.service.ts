@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { DedupStore } from '../cache';
 import { UnknownTenantError, ValidationError } from '../errors';
-import { QUEUES, webhookReceived, type HandoffPublisher } from '../messaging';
+import { shardHandoffs, type HandoffPublisher } from '../messaging';
 import { parseEnvelope, selectUpdates, type EntryRef } from '../meta';
 import type { Logger } from '../observability';
 import type { RawPayloadStore } from '../storage';
@@ -28,6 +28,8 @@ export interface ReplayRequest {
 export interface ReplayOptions {
   /** How long event marks live (DEDUP_TTL_SECONDS): the window in which a replay can tell what was published. */
   dedupWindowSeconds: number;
+  /** HANDOFF_SHARDS: a replayed payload goes to the shards of its conversations, as live traffic does. */
+  shards: number;
 }
 
 export interface ReplayCounts {
@@ -121,9 +123,8 @@ export class ReplayService {
     const published = await this.eventDedup.seen(request.tenantId, ids);
     if (published.length > 0 && published.every(Boolean)) return 'skipped';
     if (request.dryRun) return 'replayed';
-    await this.publisher.toQueue(
-      QUEUES.process,
-      webhookReceived({
+    const handoffs = shardHandoffs(
+      {
         tenantId: request.tenantId,
         correlationId: stored.metadata['correlation-id'] || randomUUID(),
         receivedAt: stored.metadata['received-at'] || new Date().toISOString(),
@@ -132,8 +133,11 @@ export class ReplayService {
         source: 'replay',
         only,
         body: stored.body,
-      }),
+      },
+      updates,
+      this.options.shards,
     );
+    await Promise.all(handoffs.map((handoff) => this.publisher.toShard(handoff)));
     return 'replayed';
   }
 

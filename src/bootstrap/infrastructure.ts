@@ -61,7 +61,10 @@ export async function createInfrastructure(config: Config, logger: Logger, metri
   const rabbit = createRabbit(config.rabbitmq.url, logger, `whatsapp-webhook-service/${config.role}`);
   try {
     await rabbit.onConnect(STARTUP_WAIT_MS, true);
-    await declareTopology(rabbit, config.rabbitmq.retryDelaysMs);
+    await declareTopology(rabbit, config.rabbitmq.retryDelaysMs, [
+      config.rabbitmq.shards,
+      ...(config.rabbitmq.previousShards ? [config.rabbitmq.previousShards] : []),
+    ]);
   } catch (cause) {
     await rabbit.close();
     redis.disconnect();

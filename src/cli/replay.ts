@@ -64,6 +64,7 @@ const request = options();
 void runCommand(async (infra) => {
   const replay = new ReplayService(infra.rawStore, infra.handoffPublisher, infra.dedupStore('ev'), infra.tenants, infra.logger, {
     dedupWindowSeconds: infra.config.dedupTtlSeconds,
+    shards: infra.config.rabbitmq.shards,
   });
   let last = 0;
   const counts = await replay.run(request, (progress, key) => {

@@ -72,6 +72,22 @@ export const envSchema = z.object({
     description:
       "A webhook that reaches the worker this long after the receiver accepted it means the worker is behind: its raw payload goes to the archive queue, whose consumer holds back (up to 10 s a payload) until a second has passed without a late hand-off, so the object store's work does not slow the events down. Compares the receiver's and the worker's clocks.",
   }),
+  HANDOFF_SHARDS: variable(positiveInt.max(256).default(8), {
+    description:
+      "Queues the hand-offs are spread over by conversation (whatsapp.webhooks.process.shard-{i}-of-{n}); each is consumed by one worker at a time, so one conversation's webhooks are handled in order, and up to this many workers share the work. Set at deploy time on receivers and workers alike; to change it see docs/runbook.md (Changing HANDOFF_SHARDS).",
+  }),
+  HANDOFF_SHARDS_PREVIOUS: variable(positiveInt.max(256).optional(), {
+    description:
+      'While HANDOFF_SHARDS is being changed: the count before. Workers finish that generation of shard queues before they start on the new one, so no conversation is reordered; remove it once those queues are empty.',
+  }),
+  SHARD_LEASE_MS: variable(positiveInt.min(1000).default(5000), {
+    description:
+      "How long a worker's hold on a shard lasts without renewal (renewed every third of it, in Redis). A worker killed without a goodbye has its shards taken over by the others after this; one that stops cleanly hands them over at once.",
+  }),
+  ORDER_HOLD_MS: variable(z.coerce.number().int().min(0).max(600_000).default(5000), {
+    description:
+      "How long a conversation's event waits, at most, for an earlier one still being built (a media download); past it the event is published with conversation.overtook naming the earlier ones, which follow. 0: never wait.",
+  }),
   PUBLISH_CONFIRM_TIMEOUT_MS: variable(positiveInt.default(3000), {
     description:
       'How long a publish waits for the broker: for a lost connection to come back, then for its confirm. Past it the receiver answers 503 (Meta retries), the worker retries later; a publish that waited in vain for the connection was never sent.',

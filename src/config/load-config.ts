@@ -50,6 +50,9 @@ function crossChecks(env: Env, ctx: z.RefinementCtx): void {
       `must be longer than MEDIA_DOWNLOAD_TIMEOUT_MS (${env.MEDIA_DOWNLOAD_TIMEOUT_MS} ms), or a slow media copy could lose its claim and publish twice`,
     );
   }
+  if (env.HANDOFF_SHARDS_PREVIOUS === env.HANDOFF_SHARDS) {
+    problem('HANDOFF_SHARDS_PREVIOUS', `is the same as HANDOFF_SHARDS (${env.HANDOFF_SHARDS}): remove it, nothing is changing`);
+  }
 }
 
 /** The environment schema, checked across variables, then regrouped: what `loadConfig` returns. */
@@ -86,6 +89,9 @@ function toConfig(env: Env) {
     rabbitmq: {
       url: env.RABBITMQ_URL,
       prefetch: env.RABBITMQ_PREFETCH,
+      shards: env.HANDOFF_SHARDS,
+      previousShards: env.HANDOFF_SHARDS_PREVIOUS,
+      shardLeaseMs: env.SHARD_LEASE_MS,
       maxInflightBytes: env.WORKER_MAX_INFLIGHT_BYTES,
       maxInlineArchives: env.WORKER_MAX_INLINE_ARCHIVES,
       archiveDeferAfterMs: env.WORKER_ARCHIVE_DEFER_AFTER_MS,
@@ -148,6 +154,7 @@ function toConfig(env: Env) {
     dedupTtlSeconds: env.DEDUP_TTL_SECONDS,
     eventClaimTtlSeconds: env.EVENT_CLAIM_TTL_SECONDS,
     statusTtlSeconds: env.STATUS_TTL_SECONDS,
+    orderHoldMs: env.ORDER_HOLD_MS,
     rateLimitPerMinute: env.RATE_LIMIT_PER_MINUTE,
   };
 }

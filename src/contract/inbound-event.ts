@@ -9,8 +9,11 @@ import type { HistoryPosition, Json, MessageOrigin, UpdateKind } from '../meta';
 
 /** Version of the event body; bumped on any change that could break a consumer (schemas/inbound-event.v1.schema.json). */
 export const SCHEMA_VERSION = 1;
-/** Additive revisions of version 1: 1 added direction, origin, to, conversation, history and identity events. */
-export const SCHEMA_MINOR_VERSION = 1;
+/**
+ * Additive revisions of version 1: 1 added direction, origin, to, conversation, history and identity
+ * events; 2 added conversation.sequence and conversation.overtook (per-conversation order).
+ */
+export const SCHEMA_MINOR_VERSION = 2;
 
 export type Direction = 'inbound' | 'outbound';
 
@@ -45,6 +48,13 @@ export interface Conversation {
   groupId: string | null;
   /** True when the update came under field `standby`: another app had control of the thread. */
   standby: boolean;
+  /**
+   * The event's place in its conversation (1, 2, 3…; stable per event id), for messages and
+   * statuses; null for notifications, which are not ordered.
+   */
+  sequence: number | null;
+  /** Event ids of earlier events of the conversation this one was published ahead of (they were held past ORDER_HOLD_MS). */
+  overtook: string[];
 }
 
 /** The ids a customer had before and has after an identity change. */

@@ -64,7 +64,13 @@ export class ConfirmedPublisher {
     });
   }
 
-  async publish(message: OutgoingMessage): Promise<void> {
+  /**
+   * `onSent` is called once the message is handed to the channel, before its confirm: messages
+   * published on one channel reach a queue in the order they were sent, so what must follow it
+   * may be sent from then on without waiting for the broker (if this one is then not confirmed, it
+   * is retried and comes later).
+   */
+  async publish(message: OutgoingMessage, onSent?: () => void): Promise<void> {
     const { body, exchange, routingKey, ...properties } = message;
     const started = performance.now();
     const observe = (status: string): void =>
@@ -82,10 +88,9 @@ export class ConfirmedPublisher {
       }
     }
     try {
-      await withTimeout(
-        this.publisher.send({ exchange, routingKey, mandatory: true, durable: true, timestamp: Math.floor(Date.now() / 1000), ...properties }, body),
-        Math.max(1, this.timeoutMs - (performance.now() - started)),
-      );
+      const sent = this.publisher.send({ exchange, routingKey, mandatory: true, durable: true, timestamp: Math.floor(Date.now() / 1000), ...properties }, body);
+      onSent?.();
+      await withTimeout(sent, Math.max(1, this.timeoutMs - (performance.now() - started)));
     } catch (cause) {
       const reason = cause instanceof PublishTimeout ? 'timeout' : /nack/i.test(String(cause)) ? 'nack' : 'connection';
       observe('failed');

@@ -17,22 +17,26 @@ export type PublishableEvent = Pick<
 export class EventPublisher {
   constructor(private readonly publisher: ConfirmedPublisher) {}
 
-  publish(event: PublishableEvent): Promise<void> {
-    return this.publisher.publish({
-      exchange: EXCHANGES.events,
-      routingKey: routingKeyOf(event),
-      body: Buffer.from(JSON.stringify(event)),
-      messageId: event.eventId,
-      correlationId: event.correlationId,
-      contentType: 'application/json',
-      headers: {
-        'x-tenant-id': event.tenantId,
-        'x-schema-version': event.schemaVersion,
-        'x-schema-minor-version': event.schemaMinorVersion,
-        ...(event.direction ? { 'x-direction': event.direction } : {}),
-        ...(event.origin ? { 'x-origin': event.origin } : {}),
+  /** `onSent`: see ConfirmedPublisher.publish (the next event of a conversation may go from then on). */
+  publish(event: PublishableEvent, onSent?: () => void): Promise<void> {
+    return this.publisher.publish(
+      {
+        exchange: EXCHANGES.events,
+        routingKey: routingKeyOf(event),
+        body: Buffer.from(JSON.stringify(event)),
+        messageId: event.eventId,
+        correlationId: event.correlationId,
+        contentType: 'application/json',
+        headers: {
+          'x-tenant-id': event.tenantId,
+          'x-schema-version': event.schemaVersion,
+          'x-schema-minor-version': event.schemaMinorVersion,
+          ...(event.direction ? { 'x-direction': event.direction } : {}),
+          ...(event.origin ? { 'x-origin': event.origin } : {}),
+        },
       },
-    });
+      onSent,
+    );
   }
 
   close(): Promise<void> {

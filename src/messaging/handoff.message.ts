@@ -26,6 +26,11 @@ export interface WebhookReceivedV1 {
   attempt: number;
   /** Update refs to (re)process; absent means all of them. */
   only?: string[];
+  /**
+   * The shard it was handed off to, of how many: only the updates whose conversation is in that
+   * shard are its own (meta's shardOf with this count); absent means all of them.
+   */
+  shard?: Shard;
   /** Why the previous attempt failed (for operators reading a retry or dead-letter queue). */
   lastError?: string;
   /** When the first retry of this hand-off was scheduled (ISO); bounds retries through an outage. */
@@ -36,6 +41,11 @@ export interface WebhookReceivedV1 {
 }
 
 export type HandoffMessage = WebhookReceivedV1;
+
+export interface Shard {
+  index: number;
+  count: number;
+}
 
 /**
  * A new hand-off of a webhook (first attempt, a fresh id): the one constructor the receiver and the
@@ -55,6 +65,7 @@ const H = {
   source: 'x-source',
   attempt: 'x-attempt',
   only: 'x-only',
+  shard: 'x-shard',
   lastError: 'x-last-error',
   retryingSince: 'x-retrying-since',
   archived: 'x-archived',
@@ -72,6 +83,7 @@ export function encodeHandoff(message: HandoffMessage, exchange: string, routing
     [H.attempt]: message.attempt,
   };
   if (message.only) headers[H.only] = message.only.join(',');
+  if (message.shard) headers[H.shard] = `${message.shard.index}/${message.shard.count}`;
   if (message.lastError) headers[H.lastError] = message.lastError.slice(0, 500);
   if (message.retryingSince) headers[H.retryingSince] = message.retryingSince;
   if (message.archived) headers[H.archived] = true;
@@ -117,9 +129,19 @@ export function decodeHandoff(msg: AsyncMessage): HandoffMessage {
     source: headers[H.source] === 'replay' ? 'replay' : 'meta',
     attempt: Math.max(1, Number(headers[H.attempt]) || 1),
     only: headers[H.only] === undefined ? undefined : list(headers[H.only]),
+    shard: headers[H.shard] === undefined ? undefined : shardOf(headers[H.shard]),
     lastError: typeof lastError === 'string' ? lastError : undefined,
     retryingSince: typeof retryingSince === 'string' ? retryingSince : undefined,
     archived: headers[H.archived] === true ? true : undefined,
     body: msg.body,
   };
+}
+
+/** `index/count` as the header carries it; anything else is unreadable (dead-lettered as it came). */
+function shardOf(header: unknown): Shard {
+  const match = typeof header === 'string' ? /^(\d{1,4})\/(\d{1,4})$/.exec(header) : null;
+  const index = Number(match?.[1]);
+  const count = Number(match?.[2]);
+  if (!match || count < 1 || index >= count) throw new PermanentError('unknown_handoff', `Hand-off header x-shard is not index/count: ${String(header)}`);
+  return { index, count };
 }

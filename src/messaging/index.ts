@@ -2,9 +2,24 @@ export { ConfirmedPublisher, type OutgoingMessage } from './confirmed.publisher'
 export { EventPublisher, type PublishableEvent } from './event.publisher';
 export { HandoffPublisher } from './handoff.publisher';
 export { StateOutboxPublisher, type OutboxEnvelope } from './state-outbox.publisher';
-export { decodeHandoff, encodeHandoff, webhookReceived, type HandoffMessage, type WebhookReceivedV1 } from './handoff.message';
+export { decodeHandoff, encodeHandoff, webhookReceived, type HandoffMessage, type Shard, type WebhookReceivedV1 } from './handoff.message';
 export { createRabbit } from './rabbit.connection';
-export { declareTopology, EVENT_BINDINGS, EXCHANGES, QUEUES, retryQueueName, workQueueOptions, type RetryableQueue, type WorkQueue } from './topology';
+export {
+  declareTopology,
+  EVENT_BINDINGS,
+  EXCHANGES,
+  QUEUES,
+  retryQueueName,
+  shardQueueName,
+  shardRetryQueueName,
+  shardRoutingKey,
+  shardsOf,
+  workQueueOptions,
+  type RetryableQueue,
+  type ShardQueue,
+  type WorkQueue,
+} from './topology';
 export type { FailedOutcome, HandlerOutcome } from './outcome';
 export { QueueConsumer, type QueueConsumerDeps, type QueueHandler, type RetryStep } from './queue.consumer';
 export { decide, delayFor, type Decision, type RetryPolicy } from './retry-policy';
+export { shardHandoffs } from './shard-handoffs';

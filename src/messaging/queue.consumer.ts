@@ -66,6 +66,7 @@ export class QueueConsumer<T> {
   private consumer: Consumer | undefined;
   /** Since when each message in progress has been in the system, by a token of its own. */
   private readonly inFlight = new Map<symbol, number>();
+  private unsettled = 0;
 
   constructor(
     readonly queue: RetryableQueue,
@@ -83,6 +84,11 @@ export class QueueConsumer<T> {
     this.consumer.on('error', (err: unknown) => this.deps.logger.warn('consumer error; it recovers by itself', { queue: this.queue, cause: String(err) }));
   }
 
+  /** Deliveries not yet settled (waiting for the byte budget, or in progress). */
+  get busy(): number {
+    return this.unsettled;
+  }
+
   /** Stops taking messages and waits for those in progress to settle; idempotent. */
   async close(): Promise<void> {
     const consumer = this.consumer;
@@ -92,14 +98,20 @@ export class QueueConsumer<T> {
   }
 
   private async onMessage(msg: AsyncMessage): Promise<ConsumerStatus> {
-    let message: T;
+    this.unsettled += 1;
     try {
-      message = this.handler.decode(msg);
-    } catch (err) {
-      return this.deadLetterUnreadable(msg, err);
+      let message: T;
+      try {
+        message = this.handler.decode(msg);
+      } catch (err) {
+        return await this.deadLetterUnreadable(msg, err);
+      }
+      const run = (): Promise<ConsumerStatus> => runWithContext(this.handler.context(message), () => this.process(msg, message));
+      // The budget admits in arrival order: handle() is called in the order the broker delivered.
+      return await (this.deps.budget && this.handler.size ? this.deps.budget.run(this.handler.size(message), run) : run());
+    } finally {
+      this.unsettled -= 1;
     }
-    const run = (): Promise<ConsumerStatus> => runWithContext(this.handler.context(message), () => this.process(msg, message));
-    return this.deps.budget && this.handler.size ? this.deps.budget.run(this.handler.size(message), run) : run();
   }
 
   private async process(msg: Pick<AsyncMessage, 'messageId'>, message: T): Promise<ConsumerStatus> {

@@ -1,9 +1,14 @@
 import type { Connection } from 'rabbitmq-client';
+import type { Shard } from './handoff.message';
 
 /**
  * Every exchange and queue of the service. Events go to the contract's topic exchange; hand-offs
- * from the receiver go to a fanout exchange feeding the process queue (one durable copy per
- * webhook; operators may bind a queue of their own to tap them). The worker archives the raw payload
+ * from the receiver go to the shards exchange, by conversation, into HANDOFF_SHARDS shard queues
+ * (`whatsapp.webhooks.process.shard-{i}-of-{n}`, routing key `shard.{n}.{i}`; operators may bind a
+ * queue of their own to tap them with `#`), each consumed by one worker at a time (single active
+ * consumer), so one conversation's hand-offs are handled in the order they came. The unsharded
+ * process queue of earlier versions (fed by the fanout exchange) is still consumed, so hand-offs
+ * and retries left in it are not lost; nothing new goes there. The worker archives the raw payload
  * beside its events; the archive queue only holds hand-offs whose archive failed inline (object
  * store down), so a slow object store delays archives, never events.
  *
@@ -13,7 +18,12 @@ import type { Connection } from 'rabbitmq-client';
  */
 export const EXCHANGES = {
   events: 'whatsapp.inbound',
+  /** Earlier versions' hand-off exchange (fanout to the unsharded process queue). */
   handoff: 'whatsapp.webhooks',
+  /** Hand-offs by shard (topic): `shard.{n}.{i}`, and `{delay}ms.shard.{n}.{i}` when a retry comes back. */
+  shards: 'whatsapp.webhooks.shards',
+  /** Retry copies of sharded hand-offs (topic): `{delay}ms.shard.{n}.{i}` into the retry queue of that delay. */
+  shardRetries: 'whatsapp.webhooks.shards.retry',
 } as const;
 
 export const QUEUES = {
@@ -26,10 +36,35 @@ export const QUEUES = {
   stateOutbox: 'whatsapp.state-manager.outbox',
 } as const;
 
-/** Queues of hand-offs from the receiver. */
-export type WorkQueue = typeof QUEUES.process | typeof QUEUES.archive;
+/** Queues of hand-offs from the receiver: a shard queue, the unsharded process queue, the archive queue. */
+export type WorkQueue = typeof QUEUES.process | typeof QUEUES.archive | ShardQueue;
 /** Queues whose failed messages wait in retry queues. */
 export type RetryableQueue = WorkQueue | typeof QUEUES.stateOutbox;
+
+/** Hand-offs of shard `index` of `count`. */
+export type ShardQueue = `${typeof QUEUES.process}.shard-${number}-of-${number}`;
+
+export function shardQueueName(shard: Shard): ShardQueue {
+  return `${QUEUES.process}.shard-${shard.index}-of-${shard.count}`;
+}
+
+export function shardRoutingKey(shard: Shard): string {
+  return `shard.${shard.count}.${shard.index}`;
+}
+
+/** Where a sharded hand-off's retry waits `delayMs`; it then goes back to its shard by its routing key. */
+export function shardRetryQueueName(delayMs: number): string {
+  return `${EXCHANGES.shards}.retry.${delayMs}ms`;
+}
+
+/** Every shard of `count`. */
+export function shardsOf(count: number): Shard[] {
+  return Array.from({ length: count }, (_, index) => ({ index, count }));
+}
+
+function isShardQueue(queue: string): queue is ShardQueue {
+  return /\.shard-\d+-of-\d+$/.test(queue);
+}
 
 export const EVENT_BINDINGS = [
   { queue: QUEUES.messages, routingKey: 'message.#' },
@@ -43,15 +78,48 @@ export function retryQueueName(origin: RetryableQueue, delayMs: number): string 
   return `${origin}.retry.${delayMs}ms`;
 }
 
-/** Arguments of a work queue, shared by the declaration here and the consumer's re-declaration. */
+/**
+ * Arguments of a work queue, shared by the declaration here and the consumer's re-declaration. A
+ * shard queue has a single active consumer: should two workers ever subscribe to it at once (a
+ * lease lost while its holder still consumes), the second gets nothing until the first lets go.
+ */
 export function workQueueOptions(queue: RetryableQueue): { queue: string; durable: true; arguments: Record<string, unknown> } {
-  return { queue, durable: true, arguments: { ...QUORUM } };
+  return { queue, durable: true, arguments: isShardQueue(queue) ? { ...QUORUM, 'x-single-active-consumer': true } : { ...QUORUM } };
 }
 
-/** Declares everything; idempotent, safe to run on every start of every instance. */
-export async function declareTopology(rabbit: Connection, retryDelaysMs: readonly number[]): Promise<void> {
+/**
+ * Declares everything; idempotent, safe to run on every start of every instance. `shardCounts`:
+ * the generations of shard queues in use (HANDOFF_SHARDS, and HANDOFF_SHARDS_PREVIOUS while it changes).
+ */
+export async function declareTopology(rabbit: Connection, retryDelaysMs: readonly number[], shardCounts: readonly number[]): Promise<void> {
   await rabbit.exchangeDeclare({ exchange: EXCHANGES.events, type: 'topic', durable: true });
   await rabbit.exchangeDeclare({ exchange: EXCHANGES.handoff, type: 'fanout', durable: true });
+  await rabbit.exchangeDeclare({ exchange: EXCHANGES.shards, type: 'topic', durable: true });
+  await rabbit.exchangeDeclare({ exchange: EXCHANGES.shardRetries, type: 'topic', durable: true });
+  for (const count of new Set(shardCounts)) {
+    for (const shard of shardsOf(count)) {
+      const queue = shardQueueName(shard);
+      await rabbit.queueDeclare(workQueueOptions(queue));
+      // A first delivery (`shard.n.i`) and a retry coming back (`{delay}ms.shard.n.i`) alike.
+      await rabbit.queueBind({ exchange: EXCHANGES.shards, queue, routingKey: `#.${shardRoutingKey(shard)}` });
+    }
+  }
+  for (const delayMs of new Set(retryDelaysMs)) {
+    const queue = shardRetryQueueName(delayMs);
+    await rabbit.queueDeclare({
+      queue,
+      durable: true,
+      // No dead-letter routing key: the copy goes back with its own, which names its shard.
+      arguments: {
+        ...QUORUM,
+        'x-message-ttl': delayMs,
+        'x-dead-letter-exchange': EXCHANGES.shards,
+        'x-dead-letter-strategy': 'at-least-once',
+        'x-overflow': 'reject-publish',
+      },
+    });
+    await rabbit.queueBind({ exchange: EXCHANGES.shardRetries, queue, routingKey: `${delayMs}ms.#` });
+  }
   for (const queue of [QUEUES.messages, QUEUES.notifications, QUEUES.dead]) {
     await rabbit.queueDeclare({ queue, durable: true, arguments: { ...QUORUM } });
   }

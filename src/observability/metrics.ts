@@ -132,6 +132,24 @@ export class Metrics {
     labelNames: ['tenant', 'status'] as const,
     registers: [this.registry],
   });
+  readonly orderHeld = new Counter({
+    name: 'order_hold_events_total',
+    help: 'Events that waited for an earlier event of their conversation to be published first',
+    labelNames: ['tenant'] as const,
+    registers: [this.registry],
+  });
+  readonly orderHoldDuration = new Histogram({
+    name: 'order_hold_seconds',
+    help: 'How long events that waited for an earlier event of their conversation were held',
+    buckets: [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly orderHoldExpired = new Counter({
+    name: 'order_hold_expired_total',
+    help: 'Holds that ended with the event published ahead of earlier ones of its conversation (ORDER_HOLD_MS reached, or an earlier one failed), named in conversation.overtook',
+    labelNames: ['tenant'] as const,
+    registers: [this.registry],
+  });
   /** Per queue, the receipt time (epoch ms) of the oldest hand-off in progress; read at scrape time. */
   readonly lagProbes = new Map<string, () => number | undefined>();
   readonly workerLag = new Gauge({

@@ -1,5 +1,5 @@
 import type { DedupStore } from '../cache';
-import { webhookReceived, type HandoffPublisher } from '../messaging';
+import { shardHandoffs, type HandoffPublisher } from '../messaging';
 import { listUpdates, updateTypeLabel, type EntryRef, type Update } from '../meta';
 import { LogThrottle, type Logger, type Metrics } from '../observability';
 import type { Tenant } from '../tenants';
@@ -18,8 +18,8 @@ export type SeenUpdates = Array<{ share: TenantShare; updates: Update[]; seen: b
 
 /**
  * Makes a verified payload durable: per tenant, skip it when every update was already handed
- * off (dedup), otherwise hand it to the worker with publisher confirms, and only then mark its
- * updates as seen. A failed hand-off throws (503: Meta retries) and leaves no mark behind, so
+ * off (dedup), otherwise hand it to the worker with publisher confirms (one hand-off per shard its
+ * conversations fall in), and only then mark its updates as seen. A failed hand-off throws (503: Meta retries) and leaves no mark behind, so
  * the retry is not mistaken for a duplicate. Archiving and processing happen in the worker.
  */
 export class WebhookIntake {
@@ -30,6 +30,8 @@ export class WebhookIntake {
     private readonly handoff: HandoffPublisher,
     private readonly logger: Logger,
     private readonly metrics: Metrics,
+    /** HANDOFF_SHARDS: a payload's updates go to the shards of their conversations. */
+    private readonly shards: number,
   ) {}
 
   /**
@@ -72,8 +74,8 @@ export class WebhookIntake {
     }
 
     const rawKey = buildRawKey(tenant.id, receivedAt, updates, raw);
-    await this.handoff.toWorker(
-      webhookReceived({
+    const handoffs = shardHandoffs(
+      {
         tenantId: tenant.id,
         correlationId,
         receivedAt: receivedAt.toISOString(),
@@ -81,8 +83,11 @@ export class WebhookIntake {
         entryIndexes: entries.map((entry) => entry.index),
         source: 'meta',
         body: raw,
-      }),
+      },
+      updates,
+      this.shards,
     );
+    await Promise.all(handoffs.map((handoff) => this.handoff.toShard(handoff)));
     this.count(tenant.id, updates, 'accepted');
     this.dedup.mark(tenant.id, keys).catch((err: unknown) => {
       this.logger.warn('dedup marks not written; a redelivery will be absorbed by the worker instead', { cause: String(err) });

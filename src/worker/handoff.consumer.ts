@@ -48,14 +48,13 @@ export function handoffConsumer(queue: WorkQueue, handle: HandoffHandler, deps: 
       size: (handoff) => handoff.body.length,
       receivedAt: (handoff) => Date.parse(handoff.receivedAt) || Date.now(),
       handle,
-      retry: (handoff, step, outcome) =>
-        deps.publisher.toQueue(retryQueueName(queue, step.delayMs), {
-          ...handoff,
-          attempt: step.attempt,
-          only: retryRefs(handoff, outcome),
-          lastError: step.lastError,
-          retryingSince: step.retryingSince,
-        }),
+      retry: (handoff, step, outcome) => {
+        const copy = { ...handoff, attempt: step.attempt, only: retryRefs(handoff, outcome), lastError: step.lastError, retryingSince: step.retryingSince };
+        // A sharded hand-off comes back to its shard (the end of its queue); an unsharded one to the process queue.
+        if (queue === QUEUES.archive) return deps.publisher.toQueue(retryQueueName(QUEUES.archive, step.delayMs), copy);
+        if (copy.shard) return deps.publisher.toShardRetry(step.delayMs, { ...copy, shard: copy.shard });
+        return deps.publisher.toQueue(retryQueueName(QUEUES.process, step.delayMs), copy);
+      },
       deadLetter: async (handoff, lastError, outcome) => {
         const failedKey = await deps.rawStore.storeFailed({ ...handoff, error: lastError, attempts: handoff.attempt, only: retryRefs(handoff, outcome) });
         await deps.publisher.toQueue(QUEUES.dead, { ...handoff, only: retryRefs(handoff, outcome), lastError });

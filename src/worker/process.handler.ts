@@ -1,13 +1,14 @@
 import pLimit from 'p-limit';
-import type { DedupStore, StatusOrderStore, StatusTransition } from '../cache';
+import type { ConversationSequenceStore, DedupStore, StatusOrderStore, StatusTransition } from '../cache';
 import { AppError, PermanentError, TransientError } from '../errors';
 import type { StateManagerClient, StateMessage } from '../integrations';
 import type { EventPublisher, HandlerOutcome, HandoffMessage, StateOutboxPublisher } from '../messaging';
-import { parseEnvelope, selectUpdates, updateTypeLabel, type Update } from '../meta';
+import { conversationKeyOf, parseEnvelope, selectUpdates, shardOf, updateTypeLabel, type EntryRef, type Update } from '../meta';
 import { LogThrottle, type Logger, type Metrics } from '../observability';
 import type { TenantResolver } from '../tenants';
 import type { ArchiveStep } from './archive.handler';
 import { eventIdOf, type InboundEvent } from '../contract';
+import type { ConversationOrder, OrderSlot } from './conversation-order';
 import type { HandoffHandler } from './handoff.consumer';
 import { buildEvent, recordStatus, type BuildContext } from './normalize/event-builder';
 import type { MediaPort } from './processors';
@@ -19,6 +20,10 @@ export interface ProcessDeps {
   /** How long a claim lasts if its holder never finishes (EVENT_CLAIM_TTL_SECONDS). */
   claimLeaseMs: number;
   statusOrder: StatusOrderStore;
+  /** Each conversation's events published in order (held at most ORDER_HOLD_MS for an earlier one). */
+  order: ConversationOrder;
+  /** `conversation.sequence`, numbered in Redis. */
+  sequences: ConversationSequenceStore;
   events: EventPublisher;
   media: MediaPort;
   rawBucket: string;
@@ -79,6 +84,58 @@ async function processUpdates(handoff: HandoffMessage, deps: ProcessDeps): Promi
   } catch (cause) {
     throw new PermanentError('unparseable_payload', 'Hand-off payload is not a WhatsApp webhook', { cause });
   }
+  const shard = handoff.shard;
+  const updates = selectUpdates(entries, handoff.only).filter((update) => !shard || shardOf(update, shard.count) === shard.index);
+  const ids = updates.map((update) => eventIdOf(handoff.tenantId, update.kind, update.key));
+  // Before anything is awaited: hand-offs start in the order they were delivered, and their events
+  // take their places in their conversations (and their sequence numbers) in that order.
+  const sequenced = sequence(handoff, updates, ids, deps);
+  try {
+    return await publishUpdates(handoff, entries, updates, ids, sequenced, deps);
+  } finally {
+    // Whatever happened to the hand-off, its events stop holding their conversations back.
+    for (const slot of sequenced.slots) slot?.failed();
+  }
+}
+
+interface Sequenced {
+  /** Indexes of `updates` in the order their events are published: by Meta's timestamp, then as they came. */
+  order: number[];
+  /** Per update, its place in its conversation (none outside conversations). */
+  slots: Array<OrderSlot | undefined>;
+  /** Per update, its `conversation.sequence` (null outside conversations). */
+  numbers: Promise<Array<number | null>>;
+}
+
+function sequence(handoff: HandoffMessage, updates: readonly Update[], ids: readonly string[], deps: ProcessDeps): Sequenced {
+  const times = updates.map((update) => Number(update.item.timestamp) || 0);
+  const order = updates.map((_, i) => i).sort((a, b) => times[a]! - times[b]! || a - b);
+  const conversations = updates.map(conversationKeyOf);
+  const slots: Array<OrderSlot | undefined> = [];
+  const ordered = order.filter((i) => conversations[i] !== null);
+  for (const i of ordered) slots[i] = deps.order.reserve(`${handoff.tenantId}/${conversations[i]!}`, ids[i]!);
+  const numbers = deps.sequences
+    .assign(
+      handoff.tenantId,
+      ordered.map((i) => ({ eventId: ids[i]!, conversation: conversations[i]! })),
+    )
+    .then((assigned) => {
+      const byUpdate: Array<number | null> = updates.map(() => null);
+      ordered.forEach((i, k) => (byUpdate[i] = assigned[k] ?? null));
+      return byUpdate;
+    });
+  numbers.catch(() => undefined); // awaited beside the claims
+  return { order, slots, numbers };
+}
+
+async function publishUpdates(
+  handoff: HandoffMessage,
+  entries: EntryRef[],
+  updates: readonly Update[],
+  ids: readonly string[],
+  sequenced: Sequenced,
+  deps: ProcessDeps,
+): Promise<HandlerOutcome> {
   const tenant = entries[0] ? await deps.tenants.resolveEntry(entries[0]) : null;
   if (tenant?.id !== handoff.tenantId) {
     throttle.run(`tenant-missing:${handoff.tenantId}`, (suppressed) =>
@@ -86,8 +143,6 @@ async function processUpdates(handoff: HandoffMessage, deps: ProcessDeps): Promi
     );
   }
 
-  const updates = selectUpdates(entries, handoff.only);
-  const ids = updates.map((update) => eventIdOf(handoff.tenantId, update.kind, update.key));
   // Status order is recorded beside the lookup, in the same round trip to Redis: recording a state
   // again changes nothing, so it need not wait to learn which events are already published.
   const statusRecords = new Map<string, Promise<StatusTransition>>();
@@ -97,7 +152,7 @@ async function processUpdates(handoff: HandoffMessage, deps: ProcessDeps): Promi
     record.catch(() => undefined); // awaited (and reported) where the event is built, if it is
     statusRecords.set(update.ref, record);
   }
-  const claims = await deps.eventDedup.claim(handoff.tenantId, ids, handoff.handoffId, deps.claimLeaseMs);
+  const [claims, numbers] = await Promise.all([deps.eventDedup.claim(handoff.tenantId, ids, handoff.handoffId, deps.claimLeaseMs), sequenced.numbers]);
   for (const claim of claims) if (claim === 'held') deps.metrics.eventsClaimHeld.inc({ tenant: handoff.tenantId });
 
   const ctx: BuildContext = {
@@ -112,12 +167,18 @@ async function processUpdates(handoff: HandoffMessage, deps: ProcessDeps): Promi
     statusRecords,
   };
   // A history chunk may hold thousands of messages: their confirms must not all be awaited at once.
+  // They start in publishing order, so an event in flight never waits for one that cannot start.
   const inFlight = pLimit(PUBLISHES_IN_FLIGHT_PER_HANDOFF);
-  const results = await Promise.allSettled(
-    updates.map((update, i) => (claims[i] === 'claimed' ? inFlight(() => publishOne(update, ids[i]!, ctx, deps)) : Promise.resolve())),
-  );
+  const results: Array<Promise<void>> = [];
+  for (const i of sequenced.order) {
+    const place = { slot: sequenced.slots[i], sequence: numbers[i] ?? null };
+    // Already published, or being published by another copy of this webhook: not this hand-off's to wait for.
+    if (claims[i] !== 'claimed') place.slot?.published();
+    results[i] = claims[i] === 'claimed' ? inFlight(() => publishOne(updates[i]!, ids[i]!, place, ctx, deps)) : Promise.resolve();
+  }
+  const settled = await Promise.allSettled(results);
 
-  const failed = results.flatMap((result, i) =>
+  const failed = settled.flatMap((result, i) =>
     result.status === 'rejected' ? [{ ref: updates[i]?.ref ?? '', id: ids[i]!, error: result.reason as unknown }] : [],
   );
   if (failed.length === 0) return { status: 'done' };
@@ -135,12 +196,47 @@ async function processUpdates(handoff: HandoffMessage, deps: ProcessDeps): Promi
   return { status: 'partial', failedRefs: failed.map((f) => f.ref), error: decisive(failed.map((f) => f.error)) };
 }
 
-async function publishOne(update: Update, eventId: string, ctx: BuildContext, deps: ProcessDeps): Promise<void> {
-  const event = await buildEvent(update, ctx, eventId);
-  // The State Manager tracks what customers send live, as before echoes and history were message events.
-  const tracked = deps.stateManager && event.kind === 'message' && event.origin === 'live' ? deps.stateManager : undefined;
-  if (tracked) await withConversation(event, tracked.client, deps);
-  await deps.events.publish(event);
+/** Builds one event and publishes it in its turn; its place is given up however that ends. */
+async function publishOne(
+  update: Update,
+  eventId: string,
+  place: { slot: OrderSlot | undefined; sequence: number | null },
+  ctx: BuildContext,
+  deps: ProcessDeps,
+): Promise<void> {
+  try {
+    const event = await buildEvent(update, ctx, eventId);
+    // The State Manager tracks what customers send live, as before echoes and history were message events.
+    const tracked = deps.stateManager && event.kind === 'message' && event.origin === 'live' ? deps.stateManager : undefined;
+    if (tracked) await withConversation(event, tracked.client, deps);
+    if (event.conversation) event.conversation.sequence = place.sequence;
+    if (place.slot) await takeTurn(event, place.slot, deps);
+    // The next event of the conversation goes once this one is on the channel (the broker keeps a
+    // channel's order), not after its confirm: a conversation's events are pipelined, not serialized.
+    await deps.events.publish(event, () => place.slot?.published());
+    await afterPublish(event, tracked, deps);
+  } finally {
+    place.slot?.failed();
+  }
+}
+
+/** Waits for the earlier events of the event's conversation (at most ORDER_HOLD_MS), and says what it overtook. */
+async function takeTurn(event: InboundEvent, slot: OrderSlot, deps: ProcessDeps): Promise<void> {
+  const turn = await slot.turn();
+  if (turn.heldMs === 0) return;
+  deps.metrics.orderHeld.inc({ tenant: event.tenantId });
+  deps.metrics.orderHoldDuration.observe(turn.heldMs / 1000);
+  if (turn.overtook.length === 0 || !event.conversation) return;
+  event.conversation.overtook = turn.overtook;
+  deps.metrics.orderHoldExpired.inc({ tenant: event.tenantId });
+  deps.logger.info('event published ahead of earlier ones of its conversation (still being built after ORDER_HOLD_MS, or failed)', {
+    eventId: event.eventId,
+    sequence: event.conversation.sequence,
+    overtook: turn.overtook,
+  });
+}
+
+async function afterPublish(event: InboundEvent, tracked: ProcessDeps['stateManager'], deps: ProcessDeps): Promise<void> {
   if (tracked) await tracked.outbox.publish(stateMessageOf(event), { ...event, attempt: 1 });
   const type = updateTypeLabel(event.kind, event.type);
   deps.metrics.eventsPublished.inc({ tenant: event.tenantId, kind: event.kind, type });

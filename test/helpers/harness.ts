@@ -7,6 +7,7 @@ import { Connection, type AsyncMessage, type Consumer } from 'rabbitmq-client';
 import request from 'supertest';
 import Transport from 'winston-transport';
 import { startService, type ServiceHandle } from '../../src/bootstrap/service';
+import { QUEUES, shardQueueName, shardsOf } from '../../src/messaging';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger, Metrics } from '../../src/observability';
 import { signPayload } from '../../src/receiver';
@@ -17,6 +18,9 @@ import { unlinkKeys } from '../../support/redis-keys';
 import { eventually } from './wait';
 
 const MESSAGE = Symbol.for('message');
+
+/** HANDOFF_SHARDS of the services a harness starts, unless overridden. */
+export const HARNESS_SHARDS = 2;
 
 /** Keeps every log line exactly as it would be written to stdout. */
 class CaptureTransport extends Transport {
@@ -99,6 +103,8 @@ export class Harness {
       PUBLISH_CONFIRM_TIMEOUT_MS: '1500',
       WHATSAPP_GRAPH_URL: 'http://127.0.0.1:9',
       GRAPH_RETRY_DELAY_MS: '20',
+      // Two shards unless a test says otherwise: fewer queues to declare per vhost, still more than one.
+      HANDOFF_SHARDS: String(HARNESS_SHARDS),
       ...overrides,
     };
     for (const [key, value] of Object.entries(env)) if (value === '') delete env[key];
@@ -156,6 +162,13 @@ export class Harness {
   async depth(queue: string): Promise<number> {
     const { messageCount } = await this.amqp().queueDeclare({ queue, passive: true });
     return messageCount;
+  }
+
+  /** Hand-offs waiting to be processed: in every shard queue (of `shards`) and the unsharded queue. */
+  async handoffDepth(shards = HARNESS_SHARDS): Promise<number> {
+    const queues = [QUEUES.process, ...shardsOf(shards).map(shardQueueName)];
+    const depths = await Promise.all(queues.map((queue) => this.depth(queue)));
+    return depths.reduce((n, d) => n + d, 0);
   }
 
   /** Starts consuming a queue of this vhost into memory. */

@@ -47,6 +47,10 @@ describe('the benchmark', () => {
     expect(report.hostile?.flood.refused).toBeGreaterThan(0);
     expect(report.hostile?.flood.other).toBe(0);
     expect(report.hostile?.manyEntries.status).toBe(413);
+    // Order with slow media: every conversation's photo before its text, and the texts beside them measured.
+    expect(report.order?.mediaConversations).toBeGreaterThan(0);
+    expect(report.order?.inOrder).toBe(report.order?.mediaConversations);
+    expect(report.order?.texts.events).toBeGreaterThan(0);
     expect(output.join('')).toContain('| Target (PRODUCT.md) | Measured | Met |');
   });
 });

@@ -129,6 +129,8 @@ function stable(event: InboundEvent, harness: Harness): unknown {
     .replace(/-[0-9a-f]{8}\.json"/g, '-4f2a9c1e.json"')
     .replace(/"receivedAt": "[^"]+"/g, '"receivedAt": "2026-11-23T10:00:00.000Z"')
     .replace(/"urlExpiresAt": "[^"]+"/g, '"urlExpiresAt": "2026-11-23T11:00:00.000Z"')
+    // Numbered in the order the examples' conversations happened to be processed in this run.
+    .replace(/"sequence": \d+/g, '"sequence": 1')
     .replace(
       /"url": "http:\/\/127\.0\.0\.1:9000\/([^?"]+)\?[^"]*"/g,
       '"url": "https://minio.example.com/$1?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600&X-Amz-Signature=…"',
@@ -145,7 +147,7 @@ function render(examples: Array<[string, { fixture: Fixture; event: InboundEvent
     '',
     'Every message, status update and notification that reaches the service becomes **one event**: a JSON object',
     'valid against [`schemas/inbound-event.v1.schema.json`](../schemas/inbound-event.v1.schema.json) (`schemaVersion: 1`,',
-    '`schemaMinorVersion: 1`), published with publisher confirms to the topic exchange `whatsapp.inbound` with routing key',
+    '`schemaMinorVersion: 2`), published with publisher confirms to the topic exchange `whatsapp.inbound` with routing key',
     "`{kind}.{type}`, or `message.{type}.echo` / `message.{type}.history` for the business's own messages and the",
     'coexistence history: bind `message.*` for what customers send live, `message.#` for every message.',
     `Bindings: ${bindings}.`,
@@ -171,6 +173,13 @@ function render(examples: Array<[string, { fixture: Fixture; event: InboundEvent
     '- **`conversation`**: the `customer` (whichever way the event went: the sender of an inbound message, the recipient',
     '  of an outbound one or of a status, the participant in a group), the `groupId` of group messages and statuses, and',
     '  `standby: true` for updates delivered while another app had thread control (field `standby`).',
+    "- **Order** (1.2): a conversation's messages and statuses (the business number and the customer's `wa_id`, else its",
+    '  user id; the group for group messages) are published in the order they reached the service, and within one webhook',
+    "  in Meta's timestamp order. `conversation.sequence` numbers them 1, 2, 3… (the same for every copy of an event), so a",
+    '  consumer can check the order and spot a gap. An event waits at most `ORDER_HOLD_MS` (default 5 s) for an earlier one',
+    '  still being built (a media download); past it, or when the earlier one failed, it is published with',
+    "  `conversation.overtook` naming the earlier events' ids, and they follow with their smaller numbers. Conversations",
+    '  never wait for each other. Notifications are not ordered (`sequence: null`).',
     "- **`history`** (history messages): the thread, phase, chunk order, progress and Meta's last delivery state. A",
     '  `media_placeholder` message has no media yet; its contents follow as a message event with the same `messageId`.',
     '- **`identity_changed`** notifications (from `user_id_update` and from `user_changed_user_id` / `user_changed_number`',

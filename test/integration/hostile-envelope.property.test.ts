@@ -1,5 +1,4 @@
 import fc from 'fast-check';
-import { QUEUES } from '../../src/messaging';
 import { tenant } from '../helpers/fixtures';
 import { Harness, type RunningService } from '../helpers/harness';
 import { postRaw } from '../helpers/http-post';
@@ -77,7 +76,7 @@ describe('hostile envelopes (property)', () => {
       }),
       { numRuns: 80 },
     );
-    expect(await harness.depth(QUEUES.process)).toBe(0);
+    expect(await harness.handoffDepth()).toBe(0);
     expect((await harness.redis().keys(`${harness.prefix}*`)).sort()).toEqual(keysBefore);
     expect(await harness.objects().list(harness.rawBucket, '').next()).toMatchObject({ done: true });
     // Nothing is kept per request: the heap of this process (receiver and test) stays within bounds.

@@ -225,14 +225,15 @@ describe('media', () => {
     expect(await harness.objects().exists(harness.mediaBucket, `acme/image/${day}/${wamid}.jpg`)).toBe(false);
   });
 
-  it('when a slow download and a text share a payload, then the text is published first, and downloads stay within the concurrency bound', async () => {
+  it("when slow downloads and another customer's text share a payload, then the text is published first, and downloads stay within the concurrency bound", async () => {
     graph.maxConcurrentDownloads = 0;
     const ids = [0, 1, 2, 3].map((i) => `slow-${harness.id}-${i}`);
     const bytes = sampleMedia('image/jpeg', 10_000);
     for (const id of ids) stub(id, 'image/jpeg', bytes, { download: ['slow'] });
     const extra = [
       ...ids.slice(1).map((id, i) => image(`wamid.slow-${harness.id}-${i}`, { id, mime_type: 'image/jpeg', sha256: base64(bytes) })),
-      text(`wamid.fast-${harness.id}`, 'quick'),
+      // Another conversation: nothing holds it back (the same customer's text would wait for its photos, in order).
+      text(`wamid.fast-${harness.id}`, 'quick', '447700900999'),
     ];
     const started = Date.now();
     const { all, wamid } = await send('image', { id: ids[0], mime_type: 'image/jpeg', sha256: base64(bytes) }, extra);

@@ -90,11 +90,15 @@ describe('observability', () => {
 
   it('when traffic has passed, then /metrics exposes every named metric with counts that match what was sent', async () => {
     // A hand-off is acked once its event marks are written, which may be a few ms after its events arrived.
-    const acked = 'worker_handoff_outcome_total{queue="whatsapp.webhooks.process",outcome="ack"}';
+    // Hand-offs are acked by the consumers of the process queues: every shard's, and the unsharded one.
+    const acked = (metrics: Map<string, number>): number =>
+      [...metrics]
+        .filter(([name]) => /^worker_handoff_outcome_total\{queue="whatsapp\.webhooks\.process[^"]*",outcome="ack"\}$/.test(name))
+        .reduce((n, [, v]) => n + v, 0);
     const res = await eventually(
       async () => {
         const scraped = await request(service.handle.url).get('/metrics');
-        return (parseMetrics(scraped.text).get(acked) ?? 0) >= 9 && scraped;
+        return acked(parseMetrics(scraped.text)) >= 9 && scraped;
       },
       10_000,
       'the nine hand-offs acked',
@@ -117,6 +121,9 @@ describe('observability', () => {
       'worker_handoff_outcome_total',
       'events_published_total',
       'media_failures_total',
+      'order_hold_events_total',
+      'order_hold_seconds',
+      'order_hold_expired_total',
       'process_cpu_user_seconds_total',
       'nodejs_heap_size_used_bytes',
     ]) {
@@ -146,8 +153,10 @@ describe('observability', () => {
     // Lookups after the first per account are answered by this process's memory or by Redis.
     expect((get('cache_hit_total{cache="tenant"}') ?? 0) + (get('cache_hit_total{cache="tenant_memory"}') ?? 0)).toBeGreaterThanOrEqual(8);
     expect(get('cache_miss_total{cache="tenant_memory"}')).toBeGreaterThanOrEqual(2);
-    expect(get(acked)).toBe(9);
-    expect(get('worker_lag_seconds{queue="whatsapp.webhooks.process"}')).toBe(0);
+    expect(acked(m)).toBe(9);
+    for (const queue of ['whatsapp.webhooks.process', 'whatsapp.webhooks.process.shard-0-of-2', 'whatsapp.webhooks.process.shard-1-of-2']) {
+      expect(get(`worker_lag_seconds{queue="${queue}"}`)).toBe(0);
+    }
   });
 
   it('when logs are captured, then every line is one JSON object, request lines carry their correlation id, and worker lines the hand-off one', () => {

@@ -86,7 +86,7 @@ describe('operations', () => {
     });
 
     it('when it is replayed again (command or admin endpoint), then no second event is published', async () => {
-      await eventually(async () => (await harness.depth(QUEUES.process)) === 0, 10_000);
+      await eventually(async () => (await harness.handoffDepth()) === 0, 10_000);
       const again = await cli(harness, 'replay', ['--tenant', 'acme', '--from', today]);
       expect(JSON.parse(again.stdout)).toEqual({ found: 1, replayed: 0, skipped: 1, failed: 0 });
       const viaApi = await request(service.handle.url)

@@ -1,7 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { QUEUES } from '../../src/messaging';
 import { signPayload } from '../../src/receiver';
 import { tenant } from '../helpers/fixtures';
 import { Harness } from '../helpers/harness';
@@ -42,7 +41,7 @@ describe('the service process', () => {
   it('when SIGTERM arrives during traffic, then in-flight requests finish, every 200 is durable, and the process exits 0', async () => {
     const service = spawnService({ ...harness.env(), ROLE: 'api', PORT: '0', SHUTDOWN_DELAY_MS: '300' });
     const url = `${(await service.started()).url}/webhook`;
-    const before = await harness.depth(QUEUES.process);
+    const before = await harness.handoffDepth();
     const send = async (i: number): Promise<number> => {
       const body = webhook(acme.businessAccountId, [messagesChange({ messages: [text(`wamid.term-${harness.id}-${i}`, 'x')] })]);
       try {
@@ -73,7 +72,7 @@ describe('the service process', () => {
     expect(accepted).toBeGreaterThan(0);
     expect(statuses.every((s) => s === 200 || s === 503 || s === 0)).toBe(true);
     expect(statuses.filter((s) => s !== 200).length).toBeGreaterThan(0); // traffic really outlived the server
-    expect(await harness.depth(QUEUES.process)).toBe(before + accepted);
+    expect(await harness.handoffDepth()).toBe(before + accepted);
     const logs = service.stdout.map((l) => JSON.parse(l) as { message: string });
     expect(logs.map((l) => l.message)).toEqual(expect.arrayContaining(['shutting down', 'service stopped']));
   });

@@ -2,9 +2,10 @@ import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import request from 'supertest';
 import { EXCHANGES, QUEUES } from '../../src/messaging';
+import { listUpdates, parseEnvelope, shardOf } from '../../src/meta';
 import { signPayload } from '../../src/receiver';
 import { FIXTURE_SECRET, fixtureTenants, tenant, webhookFixtures } from '../helpers/fixtures';
-import { Harness, type RunningService } from '../helpers/harness';
+import { Harness, HARNESS_SHARDS, type RunningService } from '../helpers/harness';
 import { stack } from '../helpers/stack';
 import { eventually } from '../helpers/wait';
 import { messagesChange, text, webhook } from '../helpers/webhooks';
@@ -19,6 +20,17 @@ function payloadFor(accountId: string, wamid = `wamid.${Math.random().toString(3
 }
 
 const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
+
+/** Hand-offs a payload makes: per account (each fixture account is one tenant), one per shard its updates fall in. */
+function shardsSpanned(bytes: Buffer): number {
+  const byAccount = new Map<string, Set<number>>();
+  for (const update of listUpdates(parseEnvelope(bytes).entries)) {
+    const shards = byAccount.get(update.accountId) ?? new Set<number>();
+    shards.add(shardOf(update, HARNESS_SHARDS));
+    byAccount.set(update.accountId, shards);
+  }
+  return [...byAccount.values()].reduce((n, shards) => n + shards.size, 0) || 1;
+}
 
 describe('receiver', () => {
   let harness: Harness;
@@ -43,24 +55,24 @@ describe('receiver', () => {
   describe('when every published fixture is posted, signed with its tenant secret', () => {
     const fixtures = webhookFixtures().filter((f) => (f.json.entry?.length ?? 0) > 0);
     const responses: Array<{ name: string; correlationId: string; tenantId: string }> = [];
-    // A queue of our own on the hand-off exchange (as an operator may bind one), so the hand-offs can
-    // be read here while the process queue keeps them for the worker.
+    // A queue of our own on the shards exchange (as an operator may bind one, with `#`), so the
+    // hand-offs can be read here while the shard queues keep them for the worker.
     const tap = `test.handoff-tap`;
     beforeAll(async () => {
       await harness.amqp().queueDeclare({ queue: tap, durable: true, arguments: { 'x-queue-type': 'quorum' } });
-      await harness.amqp().queueBind({ queue: tap, exchange: EXCHANGES.handoff, routingKey: '' });
+      await harness.amqp().queueBind({ queue: tap, exchange: EXCHANGES.shards, routingKey: '#' });
     });
 
-    it('then each answers 200, makes one hand-off, and the same POST again makes none', async () => {
+    it('then each answers 200, makes one hand-off per shard its conversations fall in, and the same POST again makes none', async () => {
       expect(fixtures.length).toBeGreaterThan(140);
       const accountToTenant = new Map(harness.tenants.map((t) => [t.businessAccountId, t.id]));
-      let handoffs = await harness.depth(QUEUES.process);
+      let handoffs = await harness.handoffDepth();
       for (const f of fixtures) {
         await harness.clearMarks();
         const first = await harness.post(api, f.bytes, FIXTURE_SECRET);
         expect({ name: f.name, status: first.status, body: first.body as unknown }).toMatchObject({ name: f.name, status: 200, body: { status: 'accepted' } });
-        handoffs += 1;
-        expect(await harness.depth(QUEUES.process)).toBe(handoffs);
+        handoffs += shardsSpanned(f.bytes);
+        expect(await harness.handoffDepth()).toBe(handoffs);
         responses.push({
           name: f.name,
           correlationId: first.headers['x-correlation-id'] as string,
@@ -69,24 +81,31 @@ describe('receiver', () => {
 
         const again = await harness.post(api, f.bytes, FIXTURE_SECRET);
         expect({ name: f.name, status: again.status, body: again.body as unknown }).toMatchObject({ name: f.name, status: 200, body: { status: 'duplicate' } });
-        expect(await harness.depth(QUEUES.process)).toBe(handoffs);
+        expect(await harness.handoffDepth()).toBe(handoffs);
       }
       // One durable copy per webhook: the worker archives beside its events, not from a second queue.
       expect(await harness.depth(QUEUES.archive)).toBe(0);
     });
 
-    it('then each hand-off carries the exact bytes, the tenant, a raw key and the correlation id', async () => {
+    it('then each hand-off carries the exact bytes, the tenant, a raw key, the correlation id and its shard', async () => {
       const reader = harness.reader(tap);
-      const messages = await reader.waitFor(fixtures.length);
-      expect(messages).toHaveLength(fixtures.length);
-      messages.forEach((msg, i) => {
-        const f = fixtures[i]!;
+      const total = fixtures.reduce((n, f) => n + shardsSpanned(f.bytes), 0);
+      const messages = await reader.waitFor(total);
+      expect(messages).toHaveLength(total);
+      fixtures.forEach((f, i) => {
         const expected = responses[i]!;
-        expect(Buffer.isBuffer(msg.body) && msg.body.equals(f.bytes)).toBe(true);
-        expect(msg.headers?.['x-tenant-id']).toBe(expected.tenantId);
-        expect(msg.headers?.['x-raw-key']).toMatch(new RegExp(`^${expected.tenantId}/\\d{4}-\\d{2}-\\d{2}/\\d{13}-[A-Za-z0-9._=-]+\\.json$`));
-        expect(msg.correlationId).toBe(expected.correlationId);
-        expect(msg.messageId).toEqual(expect.any(String));
+        const mine = messages.filter((msg) => msg.correlationId === expected.correlationId);
+        expect({ name: f.name, handoffs: mine.length }).toEqual({ name: f.name, handoffs: shardsSpanned(f.bytes) });
+        expect(new Set(mine.map((msg) => String(msg.headers?.['x-shard']))).size).toBe(mine.length);
+        for (const msg of mine) {
+          expect(Buffer.isBuffer(msg.body) && msg.body.equals(f.bytes)).toBe(true);
+          expect(msg.headers?.['x-tenant-id']).toBe(expected.tenantId);
+          expect(msg.headers?.['x-raw-key']).toMatch(new RegExp(`^${expected.tenantId}/\\d{4}-\\d{2}-\\d{2}/\\d{13}-[A-Za-z0-9._=-]+\\.json$`));
+          expect(msg.headers?.['x-shard']).toMatch(/^[01]\/2$/);
+          expect(msg.messageId).toEqual(expect.any(String));
+        }
+        // One archive per payload: every hand-off but the first says it is taken care of.
+        expect(mine.filter((msg) => msg.headers?.['x-archived'] !== true)).toHaveLength(1);
       });
       await reader.close();
     });
@@ -195,13 +214,13 @@ describe('receiver', () => {
     ];
 
     it.each(cases)('when $name, then $status $code, a log line with the correlation id, a metric, and no hand-off', async ({ send, status, code }) => {
-      const before = await harness.depth(QUEUES.process);
+      const before = await harness.handoffDepth();
       const countBefore = (await api.metrics.webhookReceived.get()).values.filter((v) => v.labels.status === code).reduce((n, v) => n + v.value, 0);
       const res = await send().set('X-Correlation-Id', `bad-${code}`);
       expect(res.status).toBe(status);
       expect(res.body).toEqual({ error: { code, message: expect.any(String), correlationId: `bad-${code}` } });
       expect(res.headers['x-correlation-id']).toBe(`bad-${code}`);
-      expect(await harness.depth(QUEUES.process)).toBe(before);
+      expect(await harness.handoffDepth()).toBe(before);
       const lines = harness.parsedLogs().filter((l) => l.correlationId === `bad-${code}`);
       expect(lines.some((l) => l.code === code && l.message === 'request' && l.status === status)).toBe(true);
       const countAfter = (await api.metrics.webhookReceived.get()).values.filter((v) => v.labels.status === code).reduce((n, v) => n + v.value, 0);
@@ -224,26 +243,26 @@ describe('receiver', () => {
       });
 
     it('then a compressed body gets 415 unsupported_encoding and no hand-off', async () => {
-      const before = await harness.depth(QUEUES.process);
+      const before = await harness.handoffDepth();
       const res = await harness.post(api, payloadFor(tenantA.businessAccountId), tenantA.appSecret, { 'Content-Encoding': 'gzip' });
       expect(res.status).toBe(415);
       expect((res.body as { error: { code: string } }).error.code).toBe('unsupported_encoding');
-      expect(await harness.depth(QUEUES.process)).toBe(before);
+      expect(await harness.handoffDepth()).toBe(before);
     });
 
     it('then a body that ends before its Content-Length is not handed off, and its log line says body_incomplete', async () => {
-      const before = await harness.depth(QUEUES.process);
+      const before = await harness.handoffDepth();
       const body = Buffer.from(payloadFor(tenantA.businessAccountId));
       const head = `POST /webhook HTTP/1.1\nHost: x\nContent-Type: application/json\nX-Correlation-Id: short-body\nX-Hub-Signature-256: ${signPayload(body, tenantA.appSecret)}\nContent-Length: ${body.length + 100}\n\n`;
       const answer = await rawRequest(head, body);
       // The client is gone (it closed its side): whether it still reads an answer is up to it.
       expect(answer === '' || answer.startsWith('HTTP/1.1 400')).toBe(true);
       await eventually(async () => harness.parsedLogs().some((l) => l.correlationId === 'short-body' && l.code === 'body_incomplete'), 5_000, 'error line');
-      expect(await harness.depth(QUEUES.process)).toBe(before);
+      expect(await harness.handoffDepth()).toBe(before);
     });
 
     it('then a query string or another spelling of the path is served as POST /webhook', async () => {
-      const before = await harness.depth(QUEUES.process);
+      const before = await harness.handoffDepth();
       const answered = async (): Promise<number> =>
         (await api.metrics.httpDuration.get()).values
           .filter((v) => v.metricName === 'http_request_duration_seconds_count' && v.labels.route === '/webhook' && String(v.labels.status) === '200')
@@ -264,7 +283,7 @@ describe('receiver', () => {
         });
         expect(res.headers['x-ratelimit-limit']).toEqual(expect.any(String));
       }
-      expect(await harness.depth(QUEUES.process)).toBe(before + 2);
+      expect(await harness.handoffDepth()).toBe(before + 2);
       // Both counted as the webhook route (their request lines are at debug, below this harness's level).
       expect(await answered()).toBe(answeredBefore + 2);
     });
@@ -298,7 +317,7 @@ describe('receiver', () => {
       const body = payloadFor(tenantA.businessAccountId);
       const failures = async (reason: string): Promise<number> =>
         (await api.metrics.rabbitmqPublishFailures.get()).values.find((v) => v.labels.target === 'handoff' && v.labels.reason === reason)?.value ?? 0;
-      const before = await harness.depth(QUEUES.process);
+      const before = await harness.handoffDepth();
       const timeoutsBefore = await failures('timeout');
       await stack('stop', 'rabbitmq');
       let refused;
@@ -316,18 +335,18 @@ describe('receiver', () => {
       await eventually(async () => (await request(api.handle.url).get('/ready')).status === 200, 30_000, 'receiver ready again');
       // A publish held back for the reconnect would land now: a hand-off for a webhook answered 503.
       await new Promise((resolve) => setTimeout(resolve, 1_000));
-      expect(await harness.depth(QUEUES.process)).toBe(before);
+      expect(await harness.handoffDepth()).toBe(before);
       const accepted = await harness.post(api, body, tenantA.appSecret);
       expect(accepted.body).toMatchObject({ status: 'accepted' });
-      expect(await harness.depth(QUEUES.process)).toBe(before + 1);
+      expect(await harness.handoffDepth()).toBe(before + 1);
       const again = await harness.post(api, body, tenantA.appSecret);
       expect(again.body).toMatchObject({ status: 'duplicate' });
-      expect(await harness.depth(QUEUES.process)).toBe(before + 1);
+      expect(await harness.handoffDepth()).toBe(before + 1);
     });
     it('then a webhook that arrives while the broker restarts waits for it, within its confirm timeout, and is accepted and handed off once', async () => {
       const patient = await harness.start('api', { PUBLISH_CONFIRM_TIMEOUT_MS: '30000' });
       const body = payloadFor(tenantA.businessAccountId);
-      const before = await harness.depth(QUEUES.process);
+      const before = await harness.handoffDepth();
       await stack('stop', 'rabbitmq');
       let answer;
       try {
@@ -340,8 +359,8 @@ describe('receiver', () => {
       }
       expect(answer.status).toBe(200);
       expect(answer.body).toMatchObject({ status: 'accepted' });
-      await eventually(async () => (await harness.depth(QUEUES.process)) >= before + 1, 10_000, 'the hand-off in the process queue');
-      expect(await harness.depth(QUEUES.process)).toBe(before + 1);
+      await eventually(async () => (await harness.handoffDepth()) >= before + 1, 10_000, 'the hand-off in the process queue');
+      expect(await harness.handoffDepth()).toBe(before + 1);
       await patient.handle.stop();
     });
   });

@@ -1,5 +1,4 @@
 import request from 'supertest';
-import { QUEUES } from '../../src/messaging';
 import { tenant } from '../helpers/fixtures';
 import { tenantCacheKey } from '../../support/redis-keys';
 import { Harness, type RunningService } from '../helpers/harness';
@@ -74,12 +73,12 @@ describe('tenant resolution', () => {
     it('when the Tenant Service is down, then uncached accounts get 503 (Meta retries) and cached ones are still accepted', async () => {
       tenants.failWith = 502;
       try {
-        const before = await harness.depth(QUEUES.process);
+        const before = await harness.handoffDepth();
         const uncached = await harness.post(service, payload('850000000000555'), 'x');
         expect(uncached.status).toBe(503);
         expect((uncached.body as { error: { code: string } }).error.code).toBe('tenant_service_unavailable');
         expect((await harness.post(service, payload(known.businessAccountId), known.appSecret)).status).toBe(200);
-        expect(await harness.depth(QUEUES.process)).toBe(before + 1);
+        expect(await harness.handoffDepth()).toBe(before + 1);
       } finally {
         tenants.failWith = undefined;
       }

@@ -80,7 +80,13 @@ export async function buildEvent(update: Update, ctx: BuildContext, eventId = ev
       const transition = await (ctx.statusRecords?.get(update.ref) ?? recordStatus(update, ctx));
       event.status = { ...statusInfo(update.item, update.value), ...transition };
       event.direction = 'outbound';
-      event.conversation = { customer: statusCustomer(update.item, update.value), groupId: event.status.recipient.groupId, standby: update.standby };
+      event.conversation = {
+        customer: statusCustomer(update.item, update.value),
+        groupId: event.status.recipient.groupId,
+        standby: update.standby,
+        sequence: null,
+        overtook: [],
+      };
       break;
     }
     case 'notification': {

@@ -1,10 +1,10 @@
-import { num, obj, objects, str, type JsonObject, type Update } from '../../meta';
+import { hasIds, num, obj, objects, str, type JsonObject, type Update } from '../../meta';
 import type { Content, Conversation, Direction } from '../../contract';
 import { metaErrors } from './meta-errors';
 import { callsContent } from './calls';
 import { GROUP_FIELDS, groupsContent } from './groups';
 import { identityChange } from './identity';
-import { hasIds, partyOf } from './parties';
+import { partyOf } from './parties';
 
 /** What a notification becomes: its content, and whom it is about when Meta says. */
 export interface NotificationView {
@@ -24,15 +24,15 @@ export function notificationView(update: Update): NotificationView {
   const value = update.value;
   if (update.type === 'identity_changed') {
     const { content, customer } = identityChange(update);
-    return { content, direction: null, conversation: { customer, groupId: null, standby: false } };
+    return { content, direction: null, conversation: { customer, groupId: null, standby: false, sequence: null, overtook: [] } };
   }
   if (field === 'calls') {
     const { content, direction, customer } = callsContent(value);
-    return { content, direction, conversation: customer ? { customer, groupId: null, standby: false } : null };
+    return { content, direction, conversation: customer ? { customer, groupId: null, standby: false, sequence: null, overtook: [] } : null };
   }
   if (GROUP_FIELDS.has(field)) {
     const { content, groupId } = groupsContent(field, value);
-    return { content, direction: null, conversation: groupId ? { customer: null, groupId, standby: false } : null };
+    return { content, direction: null, conversation: groupId ? { customer: null, groupId, standby: false, sequence: null, overtook: [] } : null };
   }
   if (field === 'messaging_handovers') return handover(value);
   const base: Content = { field, event: str(value.event) ?? null, value };
@@ -66,7 +66,7 @@ function handover(value: JsonObject): NotificationView {
       },
     },
     direction: null,
-    conversation: hasIds(customerId) ? { customer: partyOf(customerId, value), groupId: null, standby: false } : null,
+    conversation: hasIds(customerId) ? { customer: partyOf(customerId, value), groupId: null, standby: false, sequence: null, overtook: [] } : null,
   };
 }
 
