@@ -50,7 +50,8 @@ export class PayloadMix {
    */
   next(only?: PlannedRequest['kind'], options: { customer?: string; mediaId?: string } = {}): PlannedRequest {
     const n = this.seq++;
-    const tenant = this.tenants[n % this.tenants.length]!;
+    // One customer's webhooks are all for the same tenant (a conversation is a tenant's).
+    const tenant = this.tenants[(options.customer ? Number(options.customer.slice(-6)) : n) % this.tenants.length]!;
     const pick = n % 100;
     const kind: PlannedRequest['kind'] = only ?? (pick < 70 ? 'status' : pick < 90 ? 'text' : pick < 98 ? 'batch' : 'media');
     const customer = options.customer ?? `4477${String(n % 20_000).padStart(8, '0')}`;

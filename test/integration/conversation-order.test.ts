@@ -205,3 +205,41 @@ describe('workers sharing the shards', () => {
     await conversations('alone', 20);
   });
 });
+
+describe('changing HANDOFF_SHARDS', () => {
+  let harness: Harness;
+  let events: QueueReader;
+
+  beforeAll(async () => {
+    harness = await Harness.create('order-reshard', [acme]);
+    events = harness.reader(QUEUES.messages);
+  });
+  afterAll(async () => harness.close());
+
+  it('with HANDOFF_SHARDS_PREVIOUS the workers finish the old shards before the new ones: nothing lost, no conversation reordered', async () => {
+    const customers = Array.from({ length: 12 }, (_, i) => `4477004${String(10_000 + i)}`);
+    const send = async (api: RunningService, round: string): Promise<void> => {
+      for (const customer of customers) {
+        const body = webhook(acme.businessAccountId, [messagesChange({ messages: [text(`wamid.${round}-${customer}`, round, customer)] }, customer)]);
+        await harness.post(api, body, acme.appSecret).expect(200);
+      }
+    };
+    // Receivers at 2 shards hand off while no worker runs; then receivers at 3 (step 1 of the runbook).
+    const before = await harness.start('api', { HANDOFF_SHARDS: '2' });
+    await send(before, 'old');
+    await before.handle.stop();
+    const after = await harness.start('api', { HANDOFF_SHARDS: '3' });
+    await send(after, 'new');
+    expect(await harness.handoffDepth(2)).toBeGreaterThan(0);
+    expect(await harness.handoffDepth(3)).toBeGreaterThan(0);
+
+    // Step 2: workers at 3, finishing the 2 first.
+    await harness.start('worker', { HANDOFF_SHARDS: '3', HANDOFF_SHARDS_PREVIOUS: '2', SHARD_LEASE_MS: '1000' });
+    const index = (wamid: string): number => events.bodies<InboundEvent>().findIndex((e) => e.messageId === wamid);
+    await eventually(() => customers.every((c) => index(`wamid.old-${c}`) >= 0 && index(`wamid.new-${c}`) >= 0), 20_000, 'every old and new text');
+    const lastOld = Math.max(...customers.map((c) => index(`wamid.old-${c}`)));
+    const firstNew = Math.min(...customers.map((c) => index(`wamid.new-${c}`)));
+    expect(lastOld).toBeLessThan(firstNew);
+    expect(harness.parsedLogs().some((line) => line.message === 'previous generation of shards drained; consuming the new one')).toBe(true);
+  });
+});
