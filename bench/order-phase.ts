@@ -8,7 +8,7 @@ export interface OrderPhaseResult {
   /** Texts per second of conversations without media, in an open loop beside them. */
   rate: number;
   seconds: number;
-  /** Conversations that sent a slow photo (1.5 s download), then 30 ms after its 200 a text. */
+  /** Conversations that sent a slow photo (a 1.5 s download), then 30 ms after its 200 a text. */
   mediaConversations: number;
   /** Of those, how many had the photo's event on the queue before the text's. */
   inOrder: number;

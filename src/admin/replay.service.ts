@@ -134,7 +134,8 @@ export class ReplayService {
         only,
         body: stored.body,
       },
-      updates,
+      // The whole share: shards are worked out on it (as the receiver did), then `only` picks.
+      selectUpdates(entries),
       this.options.shards,
     );
     await Promise.all(handoffs.map((handoff) => this.publisher.toShard(handoff)));

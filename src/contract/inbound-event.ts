@@ -49,8 +49,8 @@ export interface Conversation {
   /** True when the update came under field `standby`: another app had control of the thread. */
   standby: boolean;
   /**
-   * The event's place in its conversation (1, 2, 3…; stable per event id), for messages and
-   * statuses; null for notifications, which are not ordered.
+   * The event's place in its conversation (1, 2, 3…; stable per event id), for messages; null for
+   * statuses (ordered per message by state) and notifications (not ordered).
    */
   sequence: number | null;
   /** Event ids of earlier events of the conversation this one was published ahead of (they were held past ORDER_HOLD_MS). */

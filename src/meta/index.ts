@@ -1,4 +1,4 @@
-export { conversationKeyOf, shardOf } from './conversation';
+export { conversationKeyOf, shardsOf } from './conversation';
 export { parseEnvelope, phoneNumberIdOf, type Envelope } from './envelope';
 export { IDENTITY_SYSTEM_TYPES, LIVE_FIELDS } from './message-sources';
 export { ACCOUNT_ID_PATTERN, checkEnvelopeBounds, type EnvelopeLimits } from './envelope-bounds';

@@ -3,7 +3,7 @@ import type { ConversationSequenceStore, DedupStore, StatusOrderStore, StatusTra
 import { AppError, PermanentError, TransientError } from '../errors';
 import type { StateManagerClient, StateMessage } from '../integrations';
 import type { EventPublisher, HandlerOutcome, HandoffMessage, StateOutboxPublisher } from '../messaging';
-import { conversationKeyOf, parseEnvelope, selectUpdates, shardOf, updateTypeLabel, type EntryRef, type Update } from '../meta';
+import { conversationKeyOf, parseEnvelope, selectUpdates, shardsOf, updateTypeLabel, type EntryRef, type Update } from '../meta';
 import { LogThrottle, type Logger, type Metrics } from '../observability';
 import type { TenantResolver } from '../tenants';
 import type { ArchiveStep } from './archive.handler';
@@ -84,8 +84,11 @@ async function processUpdates(handoff: HandoffMessage, deps: ProcessDeps): Promi
   } catch (cause) {
     throw new PermanentError('unparseable_payload', 'Hand-off payload is not a WhatsApp webhook', { cause });
   }
-  const shard = handoff.shard;
-  const updates = selectUpdates(entries, handoff.only).filter((update) => !shard || shardOf(update, shard.count) === shard.index);
+  // Shards are worked out on the tenant's whole share, as the receiver did, then `only` applies.
+  const all = selectUpdates(entries);
+  const shards = handoff.shard ? shardsOf(all, handoff.shard.count) : undefined;
+  const wanted = handoff.only ? new Set(handoff.only) : undefined;
+  const updates = all.filter((update, i) => (!wanted || wanted.has(update.ref)) && (!shards || shards[i] === handoff.shard!.index));
   const ids = updates.map((update) => eventIdOf(handoff.tenantId, update.kind, update.key));
   // Before anything is awaited: hand-offs start in the order they were delivered, and their events
   // take their places in their conversations (and their sequence numbers) in that order.

@@ -1,6 +1,6 @@
 import type { InboundEvent } from '../../src/contract';
 import { QUEUES, shardQueueName } from '../../src/messaging';
-import { listUpdates, parseEnvelope, shardOf } from '../../src/meta';
+import { listUpdates, parseEnvelope, shardsOf } from '../../src/meta';
 import { tenant } from '../helpers/fixtures';
 import { Harness, type QueueReader, type RunningService } from '../helpers/harness';
 import { eventually, sleep } from '../helpers/wait';
@@ -94,10 +94,10 @@ describe('per-conversation order', () => {
     const tag = `${harness.id}-${run++}`;
     // Two customers whose conversations are in different shards (of the 4 here).
     const shard = (customer: string): number =>
-      shardOf(
-        listUpdates(parseEnvelope(Buffer.from(webhook(acme.businessAccountId, [messagesChange({ messages: [text('x', 'x', customer)] })]))).entries)[0]!,
+      shardsOf(
+        listUpdates(parseEnvelope(Buffer.from(webhook(acme.businessAccountId, [messagesChange({ messages: [text('x', 'x', customer)] })]))).entries),
         4,
-      );
+      )[0]!;
     const a = customerOf(60);
     const b = Array.from({ length: 20 }, (_, i) => customerOf(61 + i)).find((c) => shard(c) !== shard(a))!;
     // One POST, two customers, each with a later message listed before an earlier one.

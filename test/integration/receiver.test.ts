@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { connect } from 'node:net';
 import request from 'supertest';
 import { EXCHANGES, QUEUES } from '../../src/messaging';
-import { listUpdates, parseEnvelope, shardOf } from '../../src/meta';
+import { listUpdates, parseEnvelope, shardsOf, type Update } from '../../src/meta';
 import { signPayload } from '../../src/receiver';
 import { FIXTURE_SECRET, fixtureTenants, tenant, webhookFixtures } from '../helpers/fixtures';
 import { Harness, HARNESS_SHARDS, type RunningService } from '../helpers/harness';
@@ -23,13 +23,9 @@ const sha = (b: Buffer): string => createHash('sha256').update(b).digest('hex');
 
 /** Hand-offs a payload makes: per account (each fixture account is one tenant), one per shard its updates fall in. */
 function shardsSpanned(bytes: Buffer): number {
-  const byAccount = new Map<string, Set<number>>();
-  for (const update of listUpdates(parseEnvelope(bytes).entries)) {
-    const shards = byAccount.get(update.accountId) ?? new Set<number>();
-    shards.add(shardOf(update, HARNESS_SHARDS));
-    byAccount.set(update.accountId, shards);
-  }
-  return [...byAccount.values()].reduce((n, shards) => n + shards.size, 0) || 1;
+  const byAccount = new Map<string, Update[]>();
+  for (const update of listUpdates(parseEnvelope(bytes).entries)) byAccount.set(update.accountId, [...(byAccount.get(update.accountId) ?? []), update]);
+  return [...byAccount.values()].reduce((n, updates) => n + new Set(shardsOf(updates, HARNESS_SHARDS)).size, 0) || 1;
 }
 
 describe('receiver', () => {
