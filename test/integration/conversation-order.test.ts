@@ -4,7 +4,7 @@ import { listUpdates, parseEnvelope, shardsOf } from '../../src/meta';
 import { tenant } from '../helpers/fixtures';
 import { Harness, type QueueReader, type RunningService } from '../helpers/harness';
 import { eventually, sleep } from '../helpers/wait';
-import { image, messagesChange, text, webhook } from '../helpers/webhooks';
+import { image, messagesChange, status, text, webhook } from '../helpers/webhooks';
 import { GraphStub, type StubMedia } from '../../support/graph-stub';
 import { sampleMedia } from '../../support/media-samples';
 
@@ -108,13 +108,19 @@ describe('per-conversation order', () => {
       { ...text(`wamid.b1-${tag}`, 'first', b), timestamp: '1763800001' },
     ];
     const contacts = [a, b].map((waId) => ({ wa_id: waId, profile: { name: 'C' } }));
-    const res = await harness.post(service, webhook(acme.businessAccountId, [messagesChange({ messages, contacts })]), acme.appSecret);
+    // And statuses to both, which are not in the sequence: they go with the first message's hand-off.
+    const statuses = [status(`wamid.out-a-${tag}`, 'delivered', a), status(`wamid.out-b-${tag}`, 'read', b)];
+    const res = await harness.post(service, webhook(acme.businessAccountId, [messagesChange({ messages, contacts, statuses })]), acme.appSecret);
     expect(res.status).toBe(200);
-    await eventually(() => ['a1', 'a2', 'b1', 'b2'].every((m) => of(`wamid.${m}-${tag}`)), 10_000, 'the four messages');
+    const wamids = ['a1', 'a2', 'b1', 'b2', 'out-a', 'out-b'].map((m) => `wamid.${m}-${tag}`);
+    await eventually(() => wamids.every((wamid) => of(wamid)), 10_000, 'the four messages and two statuses');
     for (const customer of ['a', 'b']) {
       expect(indexOf(`wamid.${customer}1-${tag}`)).toBeLessThan(indexOf(`wamid.${customer}2-${tag}`));
       expect(of(`wamid.${customer}2-${tag}`)!.conversation!.sequence).toBe(of(`wamid.${customer}1-${tag}`)!.conversation!.sequence! + 1);
+      expect(of(`wamid.out-${customer}-${tag}`)!.conversation!.sequence).toBeNull();
     }
+    // Each published once, though the payload went in two hand-offs.
+    for (const wamid of wamids) expect(events.bodies<InboundEvent>().filter((e) => e.messageId === wamid)).toHaveLength(1);
   });
 });
 
