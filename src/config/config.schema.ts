@@ -58,7 +58,8 @@ export const envSchema = z.object({
     secret: true,
   }),
   RABBITMQ_PREFETCH: variable(positiveInt.max(1000).default(128), {
-    description: 'Hand-off messages a worker holds unacknowledged at once; it processes as many of them at once as WORKER_MAX_INFLIGHT_BYTES allows.',
+    description:
+      'Hand-off messages a worker holds unacknowledged at once from each queue it consumes (each hand-off shard it holds, the archive queue); it processes as many of them at once as WORKER_MAX_INFLIGHT_BYTES allows.',
   }),
   WORKER_MAX_INFLIGHT_BYTES: variable(positiveInt.default(33_554_432), {
     description:
