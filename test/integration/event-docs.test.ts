@@ -76,7 +76,9 @@ describe('docs/events.md', () => {
         10_000,
         `the event marks of ${fixture.name}`,
       );
-      for (const msg of received) {
+      // In the payload's order (conversations are published side by side, so arrival order varies between runs).
+      const position = (msg: (typeof received)[number]): number => updates.findIndex((u) => u.ref === (msg.body as InboundEvent).raw.ref);
+      for (const msg of [...received].sort((a, b) => position(a) - position(b))) {
         const event = msg.body as InboundEvent;
         const key = shapeOf(updates.find((u) => u.ref === event.raw.ref)!);
         if (!examples.has(key)) examples.set(key, { fixture, event, routingKey: msg.routingKey });
