@@ -28,7 +28,7 @@ export interface WebhookReceivedV1 {
   only?: string[];
   /**
    * The shard it was handed off to, of how many: only the updates whose conversation is in that
-   * shard are its own (meta's shardOf with this count); absent means all of them.
+   * shard are its own (meta's shardsOf with this count); absent means all of them.
    */
   shard?: Shard;
   /** Why the previous attempt failed (for operators reading a retry or dead-letter queue). */
@@ -129,7 +129,7 @@ export function decodeHandoff(msg: AsyncMessage): HandoffMessage {
     source: headers[H.source] === 'replay' ? 'replay' : 'meta',
     attempt: Math.max(1, Number(headers[H.attempt]) || 1),
     only: headers[H.only] === undefined ? undefined : list(headers[H.only]),
-    shard: headers[H.shard] === undefined ? undefined : shardOf(headers[H.shard]),
+    shard: headers[H.shard] === undefined ? undefined : shardFrom(headers[H.shard]),
     lastError: typeof lastError === 'string' ? lastError : undefined,
     retryingSince: typeof retryingSince === 'string' ? retryingSince : undefined,
     archived: headers[H.archived] === true ? true : undefined,
@@ -138,7 +138,7 @@ export function decodeHandoff(msg: AsyncMessage): HandoffMessage {
 }
 
 /** `index/count` as the header carries it; anything else is unreadable (dead-lettered as it came). */
-function shardOf(header: unknown): Shard {
+function shardFrom(header: unknown): Shard {
   const match = typeof header === 'string' ? /^(\d{1,4})\/(\d{1,4})$/.exec(header) : null;
   const index = Number(match?.[1]);
   const count = Number(match?.[2]);

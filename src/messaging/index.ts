@@ -13,7 +13,7 @@ export {
   shardQueueName,
   shardRetryQueueName,
   shardRoutingKey,
-  shardsOf,
+  everyShard,
   workQueueOptions,
   type RetryableQueue,
   type ShardQueue,

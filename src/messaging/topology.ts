@@ -58,7 +58,7 @@ export function shardRetryQueueName(delayMs: number): string {
 }
 
 /** Every shard of `count`. */
-export function shardsOf(count: number): Shard[] {
+export function everyShard(count: number): Shard[] {
   return Array.from({ length: count }, (_, index) => ({ index, count }));
 }
 
@@ -97,7 +97,7 @@ export async function declareTopology(rabbit: Connection, retryDelaysMs: readonl
   await rabbit.exchangeDeclare({ exchange: EXCHANGES.shards, type: 'topic', durable: true });
   await rabbit.exchangeDeclare({ exchange: EXCHANGES.shardRetries, type: 'topic', durable: true });
   for (const count of new Set(shardCounts)) {
-    for (const shard of shardsOf(count)) {
+    for (const shard of everyShard(count)) {
       const queue = shardQueueName(shard);
       await rabbit.queueDeclare(workQueueOptions(queue));
       // A first delivery (`shard.n.i`) and a retry coming back (`{delay}ms.shard.n.i`) alike.

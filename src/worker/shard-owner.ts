@@ -1,7 +1,7 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { hostname } from 'node:os';
 import type { ShardLeaseStore } from '../cache';
-import { shardQueueName, shardsOf, type Shard } from '../messaging';
+import { shardQueueName, everyShard, type Shard } from '../messaging';
 import { LogThrottle, type Logger } from '../observability';
 
 /** A consumer of one shard queue, started when its lease is won and closed when it is let go. */
@@ -67,11 +67,6 @@ export class ShardOwner {
     this.timer = setInterval(() => void this.tick(), Math.max(100, Math.floor(this.deps.leaseMs / 3)));
   }
 
-  /** The shards this worker consumes now. */
-  get consuming(): Shard[] {
-    return this.allShards().filter((shard) => this.states.get(shardQueueName(shard))?.phase === 'consuming');
-  }
-
   /** Stops every consumer (waiting for what is in progress), lets the leases go and leaves. Idempotent. */
   async close(): Promise<void> {
     this.closed = true;
@@ -100,18 +95,19 @@ export class ShardOwner {
   private async round(): Promise<void> {
     const members = await this.deps.leases.heartbeat(this.member, this.deps.leaseMs);
     if (!this.previousDrained) await this.checkDrained();
-    const owners = assignShards(this.activeShards(), members);
-    const share = this.activeShards().filter((shard) => owners.get(shardQueueName(shard)) === this.member);
-    const wanted = new Map(share.map((shard) => [shardQueueName(shard), shard]));
+    const active = this.activeShards();
+    const owners = assignShards(active, members);
+    const share = new Map<string, Shard>(
+      active.filter((shard) => owners.get(shardQueueName(shard)) === this.member).map((shard) => [shardQueueName(shard), shard]),
+    );
     // Renewed while consumed, and while being handed over: the next owner must not start before the hand-offs in progress are done.
-    for (const shard of this.allShards()) if (this.states.has(shardQueueName(shard))) wanted.set(shardQueueName(shard), shard);
-    const names = [...wanted.keys()];
+    const names = [...new Set([...share.keys(), ...this.states.keys()])];
     const held = await this.deps.leases.hold(names, this.member, this.deps.leaseMs);
     if (this.closed) return;
     const handOver: string[] = [];
     names.forEach((name, i) => {
       const state = this.states.get(name);
-      const mine = share.some((shard) => shardQueueName(shard) === name);
+      const shard = share.get(name);
       if (!held[i]) {
         if (state?.phase === 'consuming') {
           this.deps.logger.warn('shard lease lost to another worker; stopping its consumer', { queue: name });
@@ -119,12 +115,12 @@ export class ShardOwner {
         }
         return;
       }
-      if (mine && !state) {
-        const consumer = this.deps.consumerFor(wanted.get(name)!);
+      if (shard && !state) {
+        const consumer = this.deps.consumerFor(shard);
         consumer.start();
         this.states.set(name, { phase: 'consuming', consumer });
         this.deps.logger.info('consuming shard', { queue: name, workers: members.length });
-      } else if (!mine && state?.phase === 'consuming') {
+      } else if (!shard && state?.phase === 'consuming') {
         handOver.push(name);
       }
     });
@@ -136,21 +132,17 @@ export class ShardOwner {
 
   /** Shards this worker may take now: the previous generation's, and the current one's once that is drained. */
   private activeShards(): Shard[] {
-    const current = shardsOf(this.deps.count);
+    const current = everyShard(this.deps.count);
     if (this.deps.previousCount === undefined) return current;
-    const previous = shardsOf(this.deps.previousCount);
+    const previous = everyShard(this.deps.previousCount);
     return this.previousDrained ? [...previous, ...current] : previous;
-  }
-
-  private allShards(): Shard[] {
-    return [...(this.deps.previousCount === undefined ? [] : shardsOf(this.deps.previousCount)), ...shardsOf(this.deps.count)];
   }
 
   /** Records the previous generation's shards this worker saw empty and idle; drained once all are. */
   private async checkDrained(): Promise<void> {
     const previous = this.deps.previousCount!;
     const generation = `${previous}-to-${this.deps.count}`;
-    for (const shard of shardsOf(previous)) {
+    for (const shard of everyShard(previous)) {
       const state = this.states.get(shardQueueName(shard));
       if (state?.phase !== 'consuming' || state.consumer.busy > 0) continue;
       if ((await this.deps.depth(shard)) === 0) await this.deps.leases.markDrained(generation, String(shard.index));

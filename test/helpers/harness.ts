@@ -7,7 +7,7 @@ import { Connection, type AsyncMessage, type Consumer } from 'rabbitmq-client';
 import request from 'supertest';
 import Transport from 'winston-transport';
 import { startService, type ServiceHandle } from '../../src/bootstrap/service';
-import { QUEUES, shardQueueName, shardsOf } from '../../src/messaging';
+import { QUEUES, shardQueueName, everyShard } from '../../src/messaging';
 import { loadConfig, type Config } from '../../src/config';
 import { createLogger, Metrics } from '../../src/observability';
 import { signPayload } from '../../src/receiver';
@@ -166,7 +166,7 @@ export class Harness {
 
   /** Hand-offs waiting to be processed: in every shard queue (of `shards`) and the unsharded queue. */
   async handoffDepth(shards = HARNESS_SHARDS): Promise<number> {
-    const queues = [QUEUES.process, ...shardsOf(shards).map(shardQueueName)];
+    const queues = [QUEUES.process, ...everyShard(shards).map(shardQueueName)];
     const depths = await Promise.all(queues.map((queue) => this.depth(queue)));
     return depths.reduce((n, d) => n + d, 0);
   }

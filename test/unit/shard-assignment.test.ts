@@ -1,4 +1,4 @@
-import { shardsOf } from '../../src/messaging';
+import { everyShard } from '../../src/messaging';
 import { assignShards } from '../../src/worker';
 
 const members = (n: number): string[] => Array.from({ length: n }, (_, i) => `worker-${i}-${(i * 7919) % 1000}`);
@@ -13,7 +13,7 @@ describe('assignShards', () => {
       [8, 1],
       [2, 6],
     ] as const) {
-      const owners = assignShards(shardsOf(shards), members(workers));
+      const owners = assignShards(everyShard(shards), members(workers));
       expect(owners.size).toBe(shards);
       expect(Math.max(...loads(owners))).toBeLessThanOrEqual(Math.ceil(shards / workers));
       expect(new Set(owners.values()).size).toBe(Math.min(shards, workers));
@@ -22,12 +22,12 @@ describe('assignShards', () => {
 
   it('gives every worker the same answer whatever order it lists the members in', () => {
     const list = members(7);
-    expect(assignShards(shardsOf(20), list)).toEqual(assignShards(shardsOf(20), [...list].reverse()));
+    expect(assignShards(everyShard(20), list)).toEqual(assignShards(everyShard(20), [...list].reverse()));
   });
 
   it('moves few shards when a worker joins', () => {
-    const before = assignShards(shardsOf(40), members(4));
-    const after = assignShards(shardsOf(40), members(5));
+    const before = assignShards(everyShard(40), members(4));
+    const after = assignShards(everyShard(40), members(5));
     const moved = [...before].filter(([queue, owner]) => after.get(queue) !== owner).length;
     // The newcomer takes its 8; a perfect scheme moves exactly those.
     expect(moved).toBeLessThanOrEqual(16);
