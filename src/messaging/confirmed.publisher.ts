@@ -55,12 +55,10 @@ export class ConfirmedPublisher {
       this.reconnected?.resolve();
       this.reconnected = undefined;
     });
-    this.publisher = rabbit.createPublisher({
-      confirm: true,
-      maxAttempts: 1,
-      onReturn: (msg) => {
-        if (msg.messageId) this.returned.add(msg.messageId);
-      },
+    this.publisher = rabbit.createPublisher({ confirm: true, maxAttempts: 1 });
+    // Not the `onReturn` option: rabbitmq-client 5 ignores it for publishers.
+    this.publisher.on('basic.return', (msg: { messageId?: string }) => {
+      if (msg.messageId) this.returned.add(msg.messageId);
     });
   }
 
@@ -98,6 +96,9 @@ export class ConfirmedPublisher {
       throw new TransientError('broker_unavailable', `Publish to ${this.target} was not confirmed (${reason})`, { cause, details: { reason } });
     }
     observe('confirmed');
+    // The broker sends a return before the confirm, but the client emits it a turn of the event
+    // loop later (setImmediate, queued before this one): wait that turn before asking.
+    await new Promise<void>((resolve) => setImmediate(resolve));
     if (this.returned.delete(message.messageId)) {
       this.count('failed', 'unroutable');
       throw new TransientError('unroutable', `Publish to ${this.target} was returned: no queue is bound for "${routingKey}"`, {
