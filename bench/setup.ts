@@ -32,6 +32,7 @@ export function serviceEnv(run: string, vhost: string, tenantsFile: string, grap
     REDIS_URL: 'redis://127.0.0.1:6379',
     REDIS_KEY_PREFIX: `bench:${run}:`,
     RABBITMQ_URL: `amqp://guest:guest@127.0.0.1:5672/${vhost}`,
+    RABBITMQ_MANAGEMENT_URL: 'http://guest:guest@127.0.0.1:15672',
     MINIO_ENDPOINT: '127.0.0.1',
     MINIO_PORT: '9000',
     MINIO_ACCESS_KEY: 'minioadmin',

@@ -11,6 +11,7 @@ export const LOCAL_VALUES: Partial<Record<EnvName, string>> = {
   MINIO_ACCESS_KEY: 'minioadmin',
   MINIO_SECRET_KEY: 'minioadmin',
   TENANTS_FILE: 'config/tenants.demo.json',
+  RABBITMQ_MANAGEMENT_URL: 'http://guest:guest@127.0.0.1:15672',
 };
 
 export function renderEnvExample(): string {

@@ -67,6 +67,7 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
     retryDelaysMs: config.rabbitmq.retryDelaysMs,
     maxAttempts: config.rabbitmq.maxAttempts,
     transientRetryWindowMs: config.rabbitmq.transientRetryWindowSeconds * 1000,
+    maxRedeliveries: config.rabbitmq.maxRedeliveries,
   };
   const stateManager = config.stateManagerUrl
     ? {

@@ -5,7 +5,7 @@ import { closeRedis, createRedis, DedupStore, InvalidationBus, TenantCache, Toke
 import type { Config } from '../config';
 import { TransientError } from '../errors';
 import { ResilientCall, TenantServiceSource, type ResilienceOptions } from '../integrations';
-import { ConfirmedPublisher, createRabbit, declareTopology, HandoffPublisher, QUEUES } from '../messaging';
+import { applyQueuePolicies, ConfirmedPublisher, createRabbit, declareTopology, HandoffPublisher, QUEUES } from '../messaging';
 import type { DependencyCheck, Logger, Metrics } from '../observability';
 import { createMinio, createS3, ObjectStore, RawPayloadStore } from '../storage';
 import { TenantResolver, TenantsFileSource, type TenantSource } from '../tenants';
@@ -54,11 +54,11 @@ export async function createInfrastructure(config: Config, logger: Logger, metri
     ? new TenantServiceSource(config.tenants.serviceUrl, resilient('tenant_service'), { timeoutMs: config.external.tenantServiceTimeoutMs })
     : TenantsFileSource.load(config.tenants.file ?? '');
 
-  const redis = createRedis(config.redis.url, { name: `wws-${config.role}` });
+  const redis = createRedis(config.redis, { name: `wws-${config.role}` });
   redis.on('error', (err: unknown) => logger.debug('redis connection error', { cause: String(err) }));
   await waitForRedis(redis, STARTUP_WAIT_MS).catch(() => logger.warn('Redis is not reachable yet; continuing degraded until it is'));
 
-  const rabbit = createRabbit(config.rabbitmq.url, logger, `whatsapp-webhook-service/${config.role}`);
+  const rabbit = createRabbit(config.rabbitmq, logger, `whatsapp-webhook-service/${config.role}`);
   try {
     await rabbit.onConnect(STARTUP_WAIT_MS, true);
     await declareTopology(rabbit, config.rabbitmq.retryDelaysMs, [
@@ -69,6 +69,19 @@ export async function createInfrastructure(config: Config, logger: Logger, metri
     await rabbit.close();
     redis.disconnect();
     throw new TransientError('broker_unavailable', `RabbitMQ is not reachable (RABBITMQ_URL) or refused the topology: ${String(cause)}`, { cause });
+  }
+  if (config.rabbitmq.managementUrl) {
+    try {
+      await applyQueuePolicies(config.rabbitmq.managementUrl, config.rabbitmq.vhost);
+    } catch (err) {
+      await rabbit.close();
+      redis.disconnect();
+      throw err;
+    }
+  } else {
+    logger.warn(
+      'queue policies not applied by this service (RABBITMQ_MANAGEMENT_URL is not set): apply them as docs/deployment.md shows, or RabbitMQ 4 may drop a message past 20 deliveries',
+    );
   }
 
   const s3 = createS3(config.s3);

@@ -1,7 +1,13 @@
-import { Redis } from 'ioredis';
+import { Redis, type RedisOptions } from 'ioredis';
 import { TransientError } from '../errors';
 
 export type { Redis } from 'ioredis';
+
+/** Where Redis is: one URL, or Sentinels that know which server is the master (the URL then gives credentials, db and TLS). */
+export interface RedisTarget {
+  url: string;
+  sentinels?: { nodes: Array<{ host: string; port: number }>; name: string; password?: string };
+}
 
 /**
  * A Redis client tuned for the webhook hot path: commands issued in the same tick share one
@@ -9,8 +15,9 @@ export type { Redis } from 'ioredis';
  * fails at once, and the caller degrades or retries), and none hangs longer than
  * `commandTimeoutMs`. Reconnection runs in the background forever.
  */
-export function createRedis(url: string, options: { commandTimeoutMs?: number; name?: string } = {}): Redis {
-  return new Redis(url, {
+export function createRedis(target: string | RedisTarget, options: { commandTimeoutMs?: number; name?: string } = {}): Redis {
+  const { url, sentinels } = typeof target === 'string' ? { url: target, sentinels: undefined } : target;
+  const tuning: RedisOptions = {
     enableAutoPipelining: true,
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
@@ -18,6 +25,24 @@ export function createRedis(url: string, options: { commandTimeoutMs?: number; n
     connectTimeout: 2000,
     connectionName: options.name,
     retryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+  };
+  if (!sentinels) return new Redis(url, tuning);
+  const parsed = new URL(url);
+  const tls = parsed.protocol === 'rediss:';
+  return new Redis({
+    ...tuning,
+    sentinels: sentinels.nodes,
+    name: sentinels.name,
+    sentinelPassword: sentinels.password,
+    username: decodeURIComponent(parsed.username) || undefined,
+    password: decodeURIComponent(parsed.password) || undefined,
+    db: Number(parsed.pathname.slice(1)) || 0,
+    tls: tls ? {} : undefined,
+    enableTLSForSentinelMode: tls,
+    // Subscribes to the Sentinels' +switch-master: a promoted replica is used at once, not after the old master's connection times out.
+    failoverDetector: true,
+    sentinelRetryStrategy: (attempt) => Math.min(attempt * 100, 2000),
+    sentinelCommandTimeout: 1000,
   });
 }
 

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bool, httpUrl, MEDIA_HOST_ENTRY, msList, port, positiveInt, url, variable, variableDocs, type VariableDoc } from './variable';
+import { amqpNodes, bool, hostPorts, httpUrl, MEDIA_HOST_ENTRY, msList, port, positiveInt, url, variable, variableDocs, type VariableDoc } from './variable';
 
 /**
  * Every environment variable the service reads, with its default and what it is for.
@@ -48,13 +48,25 @@ export const envSchema = z.object({
   LOG_LEVEL: variable(z.enum(['error', 'warn', 'info', 'debug']).default('info'), { description: 'Lowest log level written.' }),
 
   REDIS_URL: variable(url(['redis:', 'rediss:']).default('redis://127.0.0.1:6379'), {
-    description: 'Redis for tenant cache, dedup marks, status order and rate limits.',
+    description:
+      'Redis for tenant cache, dedup marks, status order and rate limits. With REDIS_SENTINELS, only its credentials, database and scheme (rediss: for TLS) are used: the master is asked of the Sentinels.',
     secret: true,
   }),
+  REDIS_SENTINELS: variable(hostPorts.optional(), {
+    description: 'Redis Sentinels (host:port, comma-separated): the client asks them for the master of REDIS_SENTINEL_NAME and follows a failover by itself.',
+  }),
+  REDIS_SENTINEL_NAME: variable(z.string().min(1).max(128).optional(), { description: 'The master name the Sentinels watch (required with REDIS_SENTINELS).' }),
+  REDIS_SENTINEL_PASSWORD: variable(z.string().min(1).optional(), { description: "The Sentinels' own password, when they have one.", secret: true }),
   REDIS_KEY_PREFIX: variable(z.string().max(64).default('wws:'), { description: 'Prefix of every Redis key this service writes.' }),
 
-  RABBITMQ_URL: variable(url(['amqp:', 'amqps:']).default('amqp://guest:guest@127.0.0.1:5672'), {
-    description: 'RabbitMQ for the hand-off to the worker and the published events.',
+  RABBITMQ_URL: variable(amqpNodes.default('amqp://guest:guest@127.0.0.1:5672'), {
+    description:
+      'RabbitMQ for the hand-off to the worker and the published events. A cluster: one URL per node, comma-separated, differing only in host and port; a lost connection is re-established on the next node.',
+    secret: true,
+  }),
+  RABBITMQ_MANAGEMENT_URL: variable(httpUrl.optional(), {
+    description:
+      "RabbitMQ's management API (http://user:password@host:15672), where the service applies its queue policies at start (delivery limits and dead-letter targets; docs/deployment.md). The user needs the policymaker tag. Unset: apply them yourself.",
     secret: true,
   }),
   RABBITMQ_PREFETCH: variable(positiveInt.max(1000).default(128), {
@@ -98,6 +110,11 @@ export const envSchema = z.object({
   }),
   MAX_ATTEMPTS: variable(positiveInt.max(100).default(4), {
     description: 'Attempts for an update that fails for a reason other than an outage, before it is dead-lettered and stored as failed.',
+  }),
+
+  MAX_REDELIVERIES: variable(positiveInt.max(19).default(10), {
+    description:
+      "Times RabbitMQ may hand a worker the same delivery back (the worker died or lost its connection while holding it) before the worker dead-letters it unhandled (a payload that crashes workers). Below 20, RabbitMQ 4's default quorum-queue delivery limit, past which the broker would drop it.",
   }),
 
   MINIO_ENDPOINT: variable(z.string().min(1).default('127.0.0.1'), { description: 'Host name of MinIO (or any S3-compatible server).' }),

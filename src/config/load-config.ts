@@ -2,6 +2,7 @@ import { config as loadDotenv } from 'dotenv';
 import type { z } from 'zod';
 import { ConfigError } from '../errors';
 import { describeVariables, envSchema, type Env, type EnvName } from './config.schema';
+import { parseAmqpNodes } from './variable';
 
 export type Role = Env['ROLE'];
 
@@ -50,6 +51,10 @@ function crossChecks(env: Env, ctx: z.RefinementCtx): void {
       `must be longer than MEDIA_DOWNLOAD_TIMEOUT_MS (${env.MEDIA_DOWNLOAD_TIMEOUT_MS} ms), or a slow media copy could lose its claim and publish twice`,
     );
   }
+  if (env.REDIS_SENTINELS && !env.REDIS_SENTINEL_NAME)
+    problem('REDIS_SENTINEL_NAME', 'is required with REDIS_SENTINELS: the name of the master the Sentinels watch');
+  if (env.REDIS_SENTINEL_NAME && !env.REDIS_SENTINELS)
+    problem('REDIS_SENTINELS', 'is required with REDIS_SENTINEL_NAME: where the Sentinels are (host:port, comma-separated)');
   if (env.HANDOFF_SHARDS_PREVIOUS === env.HANDOFF_SHARDS) {
     problem('HANDOFF_SHARDS_PREVIOUS', `is the same as HANDOFF_SHARDS (${env.HANDOFF_SHARDS}): remove it, nothing is changing`);
   }
@@ -85,9 +90,17 @@ function toConfig(env: Env) {
       shutdownTimeoutMs: env.SHUTDOWN_TIMEOUT_MS,
       shutdownDelayMs: env.SHUTDOWN_DELAY_MS,
     },
-    redis: { url: env.REDIS_URL, keyPrefix: env.REDIS_KEY_PREFIX },
+    redis: {
+      url: env.REDIS_URL,
+      keyPrefix: env.REDIS_KEY_PREFIX,
+      sentinels:
+        env.REDIS_SENTINELS && env.REDIS_SENTINEL_NAME
+          ? { nodes: env.REDIS_SENTINELS, name: env.REDIS_SENTINEL_NAME, password: env.REDIS_SENTINEL_PASSWORD }
+          : undefined,
+    },
     rabbitmq: {
-      url: env.RABBITMQ_URL,
+      ...parseAmqpNodes(env.RABBITMQ_URL),
+      managementUrl: env.RABBITMQ_MANAGEMENT_URL,
       prefetch: env.RABBITMQ_PREFETCH,
       shards: env.HANDOFF_SHARDS,
       previousShards: env.HANDOFF_SHARDS_PREVIOUS,
@@ -98,6 +111,7 @@ function toConfig(env: Env) {
       publishConfirmTimeoutMs: env.PUBLISH_CONFIRM_TIMEOUT_MS,
       retryDelaysMs: env.RETRY_DELAYS_MS,
       maxAttempts: env.MAX_ATTEMPTS,
+      maxRedeliveries: env.MAX_REDELIVERIES,
       transientRetryWindowSeconds: env.TRANSIENT_RETRY_WINDOW_SECONDS,
     },
     s3: {

@@ -3,7 +3,8 @@ export { EventPublisher, type PublishableEvent } from './event.publisher';
 export { HandoffPublisher } from './handoff.publisher';
 export { StateOutboxPublisher, type OutboxEnvelope } from './state-outbox.publisher';
 export { decodeHandoff, encodeHandoff, webhookReceived, type HandoffMessage, type Shard, type WebhookReceivedV1 } from './handoff.message';
-export { createRabbit } from './rabbit.connection';
+export { createRabbit, type RabbitTarget } from './rabbit.connection';
+export { applyQueuePolicies, QUEUE_POLICIES, type QueuePolicy } from './policies';
 export {
   declareTopology,
   EVENT_BINDINGS,

@@ -1,5 +1,6 @@
 import { ConsumerStatus, type AsyncMessage, type Connection, type Consumer } from 'rabbitmq-client';
-import { handleError } from '../errors';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { handleError, PermanentError } from '../errors';
 import { runWithContext, type LogContext, type Logger, type Metrics } from '../observability';
 import type { OutgoingMessage } from './confirmed.publisher';
 import type { FailedOutcome, HandlerOutcome } from './outcome';
@@ -57,16 +58,24 @@ export interface QueueConsumerDeps {
  * - failed or partial, not retryable → `deadLetter`, then ack; if that fails (object store or
  *   broker away) the message is retried once more after a delay instead;
  * - unreadable → the delivery as it came to the dead-letter queue, then ack;
- * - no copy could be published (broker away) → requeue.
+ * - returned by the broker MAX_REDELIVERIES times already (workers died holding it) → dead-letter
+ *   without handling it again.
  * The original is acked only once its copy is confirmed, and every outcome is counted
- * (`handoff_outcome_total{queue,outcome}`). Survives broker restarts (rabbitmq-client re-creates
- * the channel and re-subscribes); a crash leaves unacked messages in the queue for the next consumer.
+ * (`handoff_outcome_total{queue,outcome}`). A copy that cannot be published (the broker blocks
+ * publishers on a memory or disk alarm, or is away) is tried again, the original held meanwhile:
+ * it is never requeued in a loop, each turn of which would count against the queue's delivery
+ * limit (20 by default on RabbitMQ 4, past which a quorum queue drops it). Only a consumer closing
+ * with a copy still unpublished returns the original, once. Survives broker restarts
+ * (rabbitmq-client re-creates the channel and re-subscribes); a crash leaves unacked messages in
+ * the queue for the next consumer.
  */
 export class QueueConsumer<T> {
   private consumer: Consumer | undefined;
   /** Since when each message in progress has been in the system, by a token of its own. */
   private readonly inFlight = new Map<symbol, number>();
   private unsettled = 0;
+  /** Aborted when the consumer closes: copies being tried again stop waiting. */
+  private closing = new AbortController();
 
   constructor(
     readonly queue: RetryableQueue,
@@ -76,6 +85,7 @@ export class QueueConsumer<T> {
 
   start(): void {
     if (this.consumer) return;
+    if (this.closing.signal.aborted) this.closing = new AbortController();
     if (this.handler.receivedAt) this.deps.metrics.lagProbes.set(this.queue, () => this.oldestInFlight());
     this.consumer = this.deps.rabbit.createConsumer(
       { queue: this.queue, queueOptions: workQueueOptions(this.queue), qos: { prefetchCount: this.deps.prefetch }, concurrency: this.deps.prefetch },
@@ -93,6 +103,7 @@ export class QueueConsumer<T> {
   async close(): Promise<void> {
     const consumer = this.consumer;
     this.consumer = undefined;
+    this.closing.abort();
     if (consumer) await consumer.close();
     this.deps.metrics.lagProbes.delete(this.queue);
   }
@@ -106,7 +117,7 @@ export class QueueConsumer<T> {
       } catch (err) {
         return await this.deadLetterUnreadable(msg, err);
       }
-      const run = (): Promise<ConsumerStatus> => runWithContext(this.handler.context(message), () => this.process(msg, message));
+      const run = (): Promise<ConsumerStatus> => runWithContext(this.handler.context(message), () => this.process(msg, message, returnsOf(msg)));
       // The budget admits in arrival order: handle() is called in the order the broker delivered.
       return await (this.deps.budget && this.handler.size ? this.deps.budget.run(this.handler.size(message), run) : run());
     } finally {
@@ -114,15 +125,23 @@ export class QueueConsumer<T> {
     }
   }
 
-  private async process(msg: Pick<AsyncMessage, 'messageId'>, message: T): Promise<ConsumerStatus> {
+  private async process(msg: Pick<AsyncMessage, 'messageId'>, message: T, returns: number): Promise<ConsumerStatus> {
     const token = Symbol(msg.messageId);
     this.inFlight.set(token, this.handler.receivedAt?.(message) ?? Date.now());
     const started = performance.now();
     let outcome: HandlerOutcome;
-    try {
-      outcome = await this.handler.handle(message);
-    } catch (error) {
+    if (returns >= this.deps.policy.maxRedeliveries) {
+      const error = new PermanentError(
+        'redelivered_too_often',
+        `returned to ${this.queue} ${returns} times without being settled (each time a worker died or lost its connection while handling it)`,
+      );
       outcome = { status: 'failed', error };
+    } else {
+      try {
+        outcome = await this.handler.handle(message);
+      } catch (error) {
+        outcome = { status: 'failed', error };
+      }
     }
     try {
       return await this.settle(message, outcome);
@@ -153,13 +172,7 @@ export class QueueConsumer<T> {
       decision.action === 'retry'
         ? { delayMs: decision.delayMs, attempt: decision.attempt, retryingSince: decision.retryingSince, lastError }
         : { delayMs: delayFor(attempt, this.deps.policy), attempt, retryingSince, lastError };
-    try {
-      await this.handler.retry(message, step, outcome);
-    } catch (err) {
-      // The broker itself is away: the original goes back to the queue (its channel is likely gone anyway).
-      handleError(err, this.deps.logger, 'consumer', { queue: this.queue, step: 'retry' });
-      return this.count('requeue', ConsumerStatus.REQUEUE);
-    }
+    if (!(await this.untilPublished('retry', () => this.handler.retry(message, step, outcome)))) return this.count('requeue', ConsumerStatus.REQUEUE);
     this.deps.logger.warn('message will be retried', {
       queue: this.queue,
       attempt,
@@ -173,19 +186,45 @@ export class QueueConsumer<T> {
   /** A delivery that is not a message this queue knows: kept, as it came, in the dead-letter queue. */
   private async deadLetterUnreadable(msg: AsyncMessage, err: unknown): Promise<ConsumerStatus> {
     handleError(err, this.deps.logger, 'consumer', { queue: this.queue, messageId: msg.messageId });
-    try {
-      const body = Buffer.isBuffer(msg.body) ? msg.body : Buffer.from(JSON.stringify(msg.body ?? null));
-      await this.deps.unreadable.raw({
+    const body = Buffer.isBuffer(msg.body) ? msg.body : Buffer.from(JSON.stringify(msg.body ?? null));
+    const kept = await this.untilPublished('dead_letter', () =>
+      this.deps.unreadable.raw({
         exchange: '',
         routingKey: QUEUES.dead,
         body,
         messageId: msg.messageId ?? `unreadable-${Date.now()}`,
         contentType: msg.contentType ?? 'application/octet-stream',
         headers: { ...msg.headers, 'x-error': String(err), 'x-queue': this.queue },
-      });
-      return this.count('dead_letter', ConsumerStatus.ACK);
-    } catch {
-      return this.count('requeue', ConsumerStatus.REQUEUE);
+      }),
+    );
+    return kept ? this.count('dead_letter', ConsumerStatus.ACK) : this.count('requeue', ConsumerStatus.REQUEUE);
+  }
+
+  /**
+   * Publishes a copy, trying again (every 250 ms at first, then every 5 s) for as long as it takes,
+   * while the original stays unacknowledged. False only when the consumer closes first: then the
+   * original goes back to its queue, once.
+   */
+  private async untilPublished(step: 'retry' | 'dead_letter', publish: () => Promise<void>): Promise<boolean> {
+    for (let failures = 0; ; failures++) {
+      try {
+        await publish();
+        if (failures > 0) this.deps.logger.info('copy published after the broker refused it', { queue: this.queue, step, failures });
+        return true;
+      } catch (err) {
+        // Logged the first time and then every 5 minutes or so, not on every turn.
+        if (failures % 60 === 0) {
+          handleError(err, this.deps.logger, 'consumer', {
+            queue: this.queue,
+            step,
+            failures,
+            holding: 'the original stays unacknowledged until its copy is published',
+          });
+        }
+        if (this.closing.signal.aborted) return false;
+        const waited = await sleep(Math.min(250 * 2 ** failures, 5000), true, { signal: this.closing.signal }).catch(() => false);
+        if (!waited) return false;
+      }
     }
   }
 
@@ -199,4 +238,10 @@ export class QueueConsumer<T> {
     for (const since of this.inFlight.values()) if (oldest === undefined || since < oldest) oldest = since;
     return oldest;
   }
+}
+
+/** Times the broker has handed this delivery out before and taken it back (quorum queues count them). */
+function returnsOf(msg: Pick<AsyncMessage, 'headers'>): number {
+  const count: unknown = msg.headers?.['x-delivery-count'];
+  return typeof count === 'number' && Number.isFinite(count) ? count : 0;
 }

@@ -6,6 +6,13 @@ export interface RetryPolicy {
   maxAttempts: number;
   /** An outage is waited out this long (from the first retry), then the message is dead-lettered. */
   transientRetryWindowMs: number;
+  /**
+   * A delivery the broker has returned to its queue this many times without it being settled (the
+   * worker died or lost its connection while holding it, each time) is dead-lettered instead of
+   * handled again: below RabbitMQ 4's default quorum-queue delivery limit (20), past which the
+   * broker itself would drop it.
+   */
+  maxRedeliveries: number;
 }
 
 export type Decision =

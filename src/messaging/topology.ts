@@ -14,7 +14,9 @@ import type { Shard } from './handoff.message';
  *
  * All queues are quorum queues (replicated on a 3-node cluster; on this machine they also
  * out-ran classic queues for confirmed publishes). Retries wait in per-delay TTL queues that
- * dead-letter back to their origin queue, at-least-once.
+ * dead-letter back to their origin queue, at-least-once. Delivery limits and the dead-letter
+ * target of the other queues are policies (policies.ts), so they also reach queues declared by
+ * earlier versions; the exchange and queues they dead-letter into are declared here.
  */
 export const EXCHANGES = {
   events: 'whatsapp.inbound',
@@ -24,6 +26,8 @@ export const EXCHANGES = {
   shards: 'whatsapp.webhooks.shards',
   /** Retry copies of sharded hand-offs (topic): `{delay}ms.shard.{n}.{i}` into the retry queue of that delay. */
   shardRetries: 'whatsapp.webhooks.shards.retry',
+  /** Where the broker dead-letters what a queue's delivery limit stops (direct: routing key = target queue). */
+  deadLetters: 'whatsapp.dead-letters',
 } as const;
 
 export const QUEUES = {
@@ -32,6 +36,8 @@ export const QUEUES = {
   process: 'whatsapp.webhooks.process',
   archive: 'whatsapp.webhooks.archive',
   dead: 'whatsapp.webhooks.dead',
+  /** Events a consumer of the contract's queues rejected or requeued past the delivery limit. */
+  deadEvents: 'whatsapp.inbound.dead',
   /** Message tracking on its way to the State Manager (kept while it is down). */
   stateOutbox: 'whatsapp.state-manager.outbox',
 } as const;
@@ -120,9 +126,11 @@ export async function declareTopology(rabbit: Connection, retryDelaysMs: readonl
     });
     await rabbit.queueBind({ exchange: EXCHANGES.shardRetries, queue, routingKey: `${delayMs}ms.#` });
   }
-  for (const queue of [QUEUES.messages, QUEUES.notifications, QUEUES.dead]) {
+  for (const queue of [QUEUES.messages, QUEUES.notifications, QUEUES.dead, QUEUES.deadEvents]) {
     await rabbit.queueDeclare({ queue, durable: true, arguments: { ...QUORUM } });
   }
+  await rabbit.exchangeDeclare({ exchange: EXCHANGES.deadLetters, type: 'direct', durable: true });
+  for (const queue of [QUEUES.dead, QUEUES.deadEvents]) await rabbit.queueBind({ exchange: EXCHANGES.deadLetters, queue, routingKey: queue });
   for (const binding of EVENT_BINDINGS) await rabbit.queueBind({ exchange: EXCHANGES.events, ...binding });
   for (const queue of [QUEUES.process, QUEUES.archive, QUEUES.stateOutbox] as const) {
     await rabbit.queueDeclare(workQueueOptions(queue));

@@ -19,6 +19,9 @@ import { eventually } from './wait';
 
 const MESSAGE = Symbol.for('message');
 
+/** The local broker's management API (the services apply their queue policies through it). */
+export const MANAGEMENT_URL = 'http://guest:guest@127.0.0.1:15672';
+
 /** HANDOFF_SHARDS of the services a harness starts, unless overridden. */
 export const HARNESS_SHARDS = 2;
 
@@ -91,6 +94,7 @@ export class Harness {
       REDIS_URL: 'redis://127.0.0.1:6379',
       REDIS_KEY_PREFIX: this.prefix,
       RABBITMQ_URL: this.amqpUrl,
+      RABBITMQ_MANAGEMENT_URL: MANAGEMENT_URL,
       MINIO_ENDPOINT: '127.0.0.1',
       MINIO_PORT: '9000',
       MINIO_ACCESS_KEY: 'minioadmin',

@@ -47,6 +47,39 @@ describe('configuration', () => {
     expect(problems[0]).not.toContain('hunter2');
   });
 
+  it('when RABBITMQ_URL names the nodes of a cluster, then the client gets every host, and URLs that name different brokers are refused without echoing them', () => {
+    const cluster = loadConfig({ ...minimal, RABBITMQ_URL: 'amqp://wws:pw@rabbit-0:5672/prod, amqp://wws:pw@rabbit-1/prod,amqp://wws:pw@rabbit-2:5673/prod' });
+    expect(cluster.rabbitmq.hosts).toEqual(['rabbit-0:5672', 'rabbit-1:5672', 'rabbit-2:5673']);
+    expect(cluster.rabbitmq.vhost).toBe('prod');
+    expect(loadConfig(minimal).rabbitmq).toMatchObject({ hosts: ['127.0.0.1:5672'], vhost: '/' });
+    const problems = problemsOf({ ...minimal, RABBITMQ_URL: 'amqp://wws:hunter2@rabbit-0/prod,amqp://other:hunter2@rabbit-1/prod' });
+    expect(problems).toEqual([expect.stringMatching(/^RABBITMQ_URL: the URLs must differ only in host and port/)]);
+    expect(problems[0]).not.toContain('hunter2');
+  });
+
+  it('when Redis is behind Sentinels, then both the Sentinels and the master name are required, and the URL keeps the credentials', () => {
+    const config = loadConfig({
+      ...minimal,
+      REDIS_URL: 'redis://:pw@ignored:6379/2',
+      REDIS_SENTINELS: 'sentinel-0:26379,sentinel-1:26380',
+      REDIS_SENTINEL_NAME: 'wws',
+    });
+    expect(config.redis.sentinels).toEqual({
+      nodes: [
+        { host: 'sentinel-0', port: 26379 },
+        { host: 'sentinel-1', port: 26380 },
+      ],
+      name: 'wws',
+      password: undefined,
+    });
+    expect(problemsOf({ ...minimal, REDIS_SENTINELS: 'sentinel-0:26379' })).toEqual([
+      expect.stringMatching(/^REDIS_SENTINEL_NAME: is required with REDIS_SENTINELS/),
+    ]);
+    expect(problemsOf({ ...minimal, REDIS_SENTINELS: 'sentinel-0', REDIS_SENTINEL_NAME: 'wws' })).toEqual([
+      expect.stringMatching(/^REDIS_SENTINELS: expected host:port pairs/),
+    ]);
+  });
+
   it('when neither a tenants file nor the Tenant Service is configured, then start-up says to set one', () => {
     expect(problemsOf({ ...minimal, TENANTS_FILE: undefined })).toEqual([expect.stringMatching(/^TENANTS_FILE: .*TENANT_SERVICE_URL/)]);
     expect(loadConfig({ ...minimal, TENANTS_FILE: undefined, TENANT_SERVICE_URL: 'http://tenants:8080/' }).tenants.serviceUrl).toBe('http://tenants:8080');
