@@ -20,6 +20,12 @@ export function benchTenants(run: string, dir: string): { tenants: BenchTenant[]
   return { tenants, file };
 }
 
+/** AMQP ports of the stack's RabbitMQ nodes, as scripts/stack.sh numbers them. */
+function amqpPorts(): number[] {
+  const first = Number(process.env.AMQP_PORT ?? 5672);
+  return Array.from({ length: Number(process.env.STACK_RABBITMQ_NODES ?? 1) }, (_, i) => first + i);
+}
+
 /** The environment of the service under test: the local stack, the run's own vhost, buckets and key prefix, and BENCH_ENV_* settings. */
 export function serviceEnv(run: string, vhost: string, tenantsFile: string, graphUrl: string): NodeJS.ProcessEnv {
   return {
@@ -31,8 +37,11 @@ export function serviceEnv(run: string, vhost: string, tenantsFile: string, grap
     LOG_LEVEL: 'info',
     REDIS_URL: 'redis://127.0.0.1:6379',
     REDIS_KEY_PREFIX: `bench:${run}:`,
-    RABBITMQ_URL: `amqp://guest:guest@127.0.0.1:5672/${vhost}`,
-    RABBITMQ_MANAGEMENT_URL: 'http://guest:guest@127.0.0.1:15672',
+    // The stack's broker: one node, or every node of a cluster (STACK_RABBITMQ_NODES, from AMQP_PORT on).
+    RABBITMQ_URL: amqpPorts()
+      .map((port) => `amqp://guest:guest@127.0.0.1:${port}/${vhost}`)
+      .join(','),
+    RABBITMQ_MANAGEMENT_URL: `http://guest:guest@127.0.0.1:${amqpPorts()[0]! + 10_000}`,
     MINIO_ENDPOINT: '127.0.0.1',
     MINIO_PORT: '9000',
     MINIO_ACCESS_KEY: 'minioadmin',

@@ -55,11 +55,14 @@ probe() { node "$ROOT/scripts/stack-probe.js" "$@" >/dev/null 2>&1; }
 redis_ok() { probe redis "redis://127.0.0.1:$((REDIS_PORT + ${1:-1} - 1))"; }
 amqp_ok() { probe amqp "amqp://guest:guest@127.0.0.1:$((AMQP_PORT + ${1:-1} - 1))"; }
 amqp_all_ok() { local n; for n in $(seq 1 "$RABBIT_NODES"); do amqp_ok "$n" || return 1; done; }
+redis_answers() { [ "$(redis-cli -p "$((REDIS_PORT + ${1:-1} - 1))" ping 2>/dev/null)" = PONG ]; }
+# With Sentinels: both servers answer, so do the Sentinels, and the master they name accepts writes.
 redis_all_ok() {
-  redis_ok 1 || return 1
-  [ "$REDIS_SENTINEL" = 1 ] || return 0
-  redis_ok 2 || return 1
-  local n; for n in 1 2 3; do sentinel_cli "$n" ping >/dev/null 2>&1 || return 1; done
+  [ "$REDIS_SENTINEL" = 1 ] || { redis_ok 1; return; }
+  redis_answers 1 && redis_answers 2 || return 1
+  local n master; for n in 1 2 3; do sentinel_cli "$n" ping >/dev/null 2>&1 || return 1; done
+  master=$(sentinel_cli 1 sentinel get-master-addr-by-name wws 2>/dev/null | sed -n 2p)
+  [ -n "$master" ] && probe redis "redis://127.0.0.1:$master"
 }
 s3_ok() { S3_ACCESS_KEY=$S3_ACCESS_KEY S3_SECRET_KEY=$S3_SECRET_KEY probe s3 "http://127.0.0.1:$S3_PORT"; }
 
@@ -146,9 +149,13 @@ sentinel_stop() { # node
 }
 redis_up() {
   local n
-  if redis_ok 1; then log "redis: reusing the one that answers"; else log "redis: starting"; redis_start 1; fi
-  [ "$REDIS_SENTINEL" = 1 ] || return 0
-  if redis_ok 2; then log "redis replica: reusing the one that answers"; else log "redis replica: starting"; redis_start 2; fi
+  if [ "$REDIS_SENTINEL" != 1 ]; then
+    if redis_ok 1; then log "redis: reusing the one that answers"; else log "redis: starting"; redis_start 1; fi
+    return 0
+  fi
+  for n in 1 2; do
+    if redis_answers "$n"; then log "redis node $n: reusing the one that answers"; else log "redis node $n: starting"; redis_start "$n"; fi
+  done
   for n in 1 2 3; do sentinel_cli "$n" ping >/dev/null 2>&1 || { log "redis sentinel $n: starting"; sentinel_start "$n"; }; done
 }
 
@@ -156,7 +163,9 @@ redis_up() {
 # Node n (1..STACK_RABBITMQ_NODES): AMQP on AMQP_PORT+n-1, its own name, directories and ports,
 # and one Erlang cookie for all (node 1's directory holds it; the others get a copy).
 rabbit_dir() { if [ "$1" = 1 ]; then echo "$STACK_DIR/rabbitmq"; else echo "$STACK_DIR/rabbitmq-$1"; fi; }
-rabbit_name() { if [ "$1" = 1 ]; then echo wws@localhost; else echo "wws$1@localhost"; fi; }
+# Node names are unique on the host (one epmd serves every node): from the AMQP port, except the
+# default single node's (wws@localhost, as earlier versions of this script named it).
+rabbit_name() { local port=$((AMQP_PORT + $1 - 1)); if [ "$port" = 5672 ]; then echo wws@localhost; else echo "wws$port@localhost"; fi; }
 rabbit_env() { # node
   local n=${1:-1} dir; dir=$(rabbit_dir "${1:-1}")
   export HOME="$dir" # the Erlang cookie lives here, shared by server and rabbitmqctl
@@ -291,7 +300,7 @@ cmd_up() { # [svc...]
       s3) wait_for s3 s3_ok; ready+=("s3 127.0.0.1:$S3_PORT") ;;
     esac
   done
-  log "ready: $(IFS=,; echo "${ready[*]}" | sed 's/,/, /g')"
+  log "ready: $(IFS=';'; echo "${ready[*]}")"
 }
 
 cmd_down() {
@@ -317,7 +326,7 @@ service_cmd() { # action service [node]
   local n=${3:-1}
   case "$n" in [1-5]) ;; *) die "node must be 1 to 5, got '$n'" ;; esac
   case "$2" in
-    redis) case "$1" in stop) redis_stop "$n" ;; start) redis_start "$n"; wait_for redis "redis_ok $n" ;; esac ;;
+    redis) case "$1" in stop) redis_stop "$n" ;; start) redis_start "$n"; wait_for redis "redis_answers $n" ;; esac ;;
     rabbitmq) case "$1" in stop) rabbit_stop "$n" ;; start) rabbit_start "$n"; wait_for rabbitmq "amqp_ok $n" ;; esac ;;
     sentinel) case "$1" in stop) sentinel_stop "$n" ;; start) sentinel_start "$n" ;; esac ;;
     s3) case "$1" in stop) s3_stop ;; start) s3_start; wait_for s3 s3_ok ;; esac ;;

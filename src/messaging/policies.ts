@@ -22,12 +22,11 @@ export interface QueuePolicy {
  */
 export const QUEUE_POLICIES: readonly QueuePolicy[] = [
   {
-    // Hand-offs (every shard, the unsharded and archive queues, their retry queues, whose own
-    // arguments name where they dead-letter and take precedence) and State Manager tracking. The
+    // Hand-offs (every shard, the unsharded and archive queues) and State Manager tracking. The
     // worker never requeues in a loop and dead-letters a delivery returned MAX_REDELIVERIES (≤ 19)
     // times itself; this is the net for a worker that cannot (crashing on it every time).
     name: 'whatsapp-webhook-service.work',
-    pattern: '^whatsapp\\.(webhooks\\.(process|archive|shards\\.retry)|state-manager\\.outbox)',
+    pattern: '^whatsapp\\.(webhooks\\.(process(\\.shard-\\d+-of-\\d+)?|archive)|state-manager\\.outbox)$',
     priority: 10,
     'apply-to': 'queues',
     definition: {
@@ -37,6 +36,16 @@ export const QUEUE_POLICIES: readonly QueuePolicy[] = [
       'dead-letter-strategy': 'at-least-once',
       overflow: 'reject-publish',
     },
+  },
+  {
+    // Retry queues: nobody consumes them, their copies expire back to where they came from, as
+    // their own arguments say. A dead-letter routing key here would replace the copy's own (a
+    // sharded copy finds its shard by it): only the limit, so that none is left implicit.
+    name: 'whatsapp-webhook-service.retry',
+    pattern: '^whatsapp\\..+\\.retry\\.\\d+ms$',
+    priority: 10,
+    'apply-to': 'queues',
+    definition: { 'delivery-limit': 50 },
   },
   {
     // The contract's queues: an event a consumer rejects or requeues 20 times is kept, not dropped.
