@@ -20,6 +20,7 @@
 #                                       a RabbitMQ virtual host for one test file (guest has all rights)
 #   scripts/stack.sh leader <queue> [vhost]
 #                                       the node number (1, 2, 3) leading a quorum queue
+#   scripts/stack.sh quorum-safe <node> succeeds only if stopping that node leaves every quorum queue a majority
 #
 # Clusters: STACK_RABBITMQ_NODES=3 starts three RabbitMQ nodes clustered on loopback (AMQP on
 # AMQP_PORT, +1, +2; quorum queues get three replicas); STACK_REDIS_SENTINEL=1 starts a Redis master
@@ -362,6 +363,12 @@ leader_cmd() { # queue [vhost]: the node number leading a quorum queue
   die "no node knows a leader of queue '$1'"
 }
 
+quorum_cmd() { # node: exits 0 only when stopping that node leaves every quorum queue a majority
+  local n=${1:-1}
+  rabbit_node_up "$n" || die "rabbitmq node $n is not up"
+  (rabbit_env "$n"; "$RABBIT_BIN/rabbitmq-queues" -q check_if_node_is_quorum_critical >/dev/null)
+}
+
 pause_cmd() { # SIGSTOP|SIGCONT service
   [ "$2" = s3 ] || die "only s3 can be paused"
   [ -f "$STACK_DIR/s3/server.pid" ] || die "the S3 server was not started by this script"
@@ -398,9 +405,10 @@ case "${1:-up}" in
   restart) service_cmd stop "${2:-}" "${3:-}"; service_cmd start "${2:-}" "${3:-}" ;;
   kill) kill_cmd "${2:-}" "${3:-1}" ;;
   leader) leader_cmd "${2:-}" "${3:-}" ;;
+  quorum-safe) quorum_cmd "${2:-1}" ;;
   remove-buckets) shift; remove_buckets_cmd "$@" ;;
   pause) pause_cmd STOP "${2:-}" ;;
   resume) pause_cmd CONT "${2:-}" ;;
   vhost) vhost_cmd "${2:-}" "${3:-}" ;;
-  *) die "usage: stack.sh up [svc...]|down|status|stop <svc> [node]|start <svc> [node]|restart <svc> [node]|kill <svc> [node]|leader <queue> [vhost]|pause s3|resume s3|remove-buckets <name>...|vhost add|delete <name>" ;;
+  *) die "usage: stack.sh up [svc...]|down|status|stop <svc> [node]|start <svc> [node]|restart <svc> [node]|kill <svc> [node]|leader <queue> [vhost]|quorum-safe <node>|pause s3|resume s3|remove-buckets <name>...|vhost add|delete <name>" ;;
 esac

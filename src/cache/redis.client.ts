@@ -77,6 +77,8 @@ export async function closeRedis(redis: Redis): Promise<void> {
   try {
     await redis.quit();
   } catch {
-    redis.disconnect();
+    // closed below either way
   }
+  // With Sentinels, quit() leaves the failover detector's connections to them open (ioredis 6).
+  redis.disconnect();
 }

@@ -90,7 +90,7 @@ export class ConfirmedPublisher {
       onSent?.();
       await withTimeout(sent, Math.max(1, this.timeoutMs - (performance.now() - started)));
     } catch (cause) {
-      const reason = cause instanceof PublishTimeout ? 'timeout' : /nack/i.test(String(cause)) ? 'nack' : 'connection';
+      const reason = cause instanceof PublishTimeout ? 'timeout' : /nack|rejected by server/i.test(String(cause)) ? 'nack' : 'connection';
       observe('failed');
       this.count('failed', reason);
       throw new TransientError('broker_unavailable', `Publish to ${this.target} was not confirmed (${reason})`, { cause, details: { reason } });
