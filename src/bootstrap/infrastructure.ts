@@ -59,6 +59,11 @@ export async function createInfrastructure(config: Config, logger: Logger, metri
   await waitForRedis(redis, STARTUP_WAIT_MS).catch(() => logger.warn('Redis is not reachable yet; continuing degraded until it is'));
 
   const rabbit = createRabbit(config.rabbitmq, logger, `whatsapp-webhook-service/${config.role}`);
+  /** Start-up failed past this point: nothing is left connected. */
+  const abandon = async (): Promise<void> => {
+    await rabbit.close();
+    redis.disconnect();
+  };
   try {
     await rabbit.onConnect(STARTUP_WAIT_MS, true);
     await declareTopology(rabbit, config.rabbitmq.retryDelaysMs, [
@@ -66,16 +71,14 @@ export async function createInfrastructure(config: Config, logger: Logger, metri
       ...(config.rabbitmq.previousShards ? [config.rabbitmq.previousShards] : []),
     ]);
   } catch (cause) {
-    await rabbit.close();
-    redis.disconnect();
+    await abandon();
     throw new TransientError('broker_unavailable', `RabbitMQ is not reachable (RABBITMQ_URL) or refused the topology: ${String(cause)}`, { cause });
   }
   if (config.rabbitmq.managementUrl) {
     try {
       await applyQueuePolicies(config.rabbitmq.managementUrl, config.rabbitmq.vhost);
     } catch (err) {
-      await rabbit.close();
-      redis.disconnect();
+      await abandon();
       throw err;
     }
   } else {

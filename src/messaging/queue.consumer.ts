@@ -221,7 +221,7 @@ export class QueueConsumer<T> {
             holding: 'the original stays unacknowledged until its copy is published',
           });
         }
-        if (this.closing.signal.aborted) return false;
+        // Rejects at once, or as soon as the consumer closes.
         const waited = await sleep(Math.min(250 * 2 ** failures, 5000), true, { signal: this.closing.signal }).catch(() => false);
         if (!waited) return false;
       }

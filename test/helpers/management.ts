@@ -1,9 +1,9 @@
 /** The local broker's management API, for what AMQP cannot say (policies, a queue's effective settings). */
-const BASE = 'http://127.0.0.1:15672/api';
 const AUTH = `Basic ${Buffer.from('guest:guest').toString('base64')}`;
 
-async function call(method: string, path: string, body?: unknown): Promise<unknown> {
-  const res = await fetch(`${BASE}${path}`, {
+/** `port`: a node's management port (the local stack's 15672 unless another stack is meant). */
+async function call(method: string, path: string, body?: unknown, port = 15672): Promise<unknown> {
+  const res = await fetch(`http://127.0.0.1:${port}/api${path}`, {
     method,
     headers: { authorization: AUTH, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
@@ -25,8 +25,8 @@ export function putPolicy(vhost: string, name: string, policy: { pattern: string
   return call('PUT', `/policies/${encodeURIComponent(vhost)}/${encodeURIComponent(name)}`, { ...policy, 'apply-to': 'queues' });
 }
 
-export async function queuesOf(vhost: string): Promise<QueueInfo[]> {
-  return (await call('GET', `/queues/${encodeURIComponent(vhost)}`)) as QueueInfo[];
+export async function queuesOf(vhost: string, port?: number): Promise<QueueInfo[]> {
+  return (await call('GET', `/queues/${encodeURIComponent(vhost)}`, undefined, port)) as QueueInfo[];
 }
 
 /**

@@ -7,6 +7,7 @@ import type { InboundEvent } from '../../src/contract';
 import { QUEUES, shardQueueName } from '../../src/messaging';
 import { tenant } from '../helpers/fixtures';
 import { Harness, type RunningService } from '../helpers/harness';
+import { queuesOf, type QueueInfo } from '../helpers/management';
 import { stackIn } from '../helpers/stack';
 import { eventually, sleep } from '../helpers/wait';
 import { messagesChange, text, webhook } from '../helpers/webhooks';
@@ -28,14 +29,11 @@ const AMQP_PORTS = [5772, 5773, 5774];
 const SENTINELS = [26479, 26480, 26481];
 const RATE_PER_SECOND = 25;
 
-/** The queues of `vhost` as any node's management API sees them. */
-async function managementQueues(vhost: string): Promise<Array<{ name: string; messages?: number }>> {
+/** The queues of `vhost` as the first node that answers sees them. */
+async function managementQueues(vhost: string): Promise<QueueInfo[]> {
   for (const port of [15772, 15773, 15774]) {
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/api/queues/${encodeURIComponent(vhost)}`, {
-        headers: { authorization: `Basic ${Buffer.from('guest:guest').toString('base64')}` },
-      });
-      if (res.ok) return (await res.json()) as Array<{ name: string; messages?: number }>;
+      return await queuesOf(vhost, port);
     } catch {
       // that node is down: ask the next
     }
@@ -142,9 +140,16 @@ describe('on a 3-node RabbitMQ cluster and Redis with Sentinel, under a steady f
   const failovers: Failover[] = [];
 
   /** Kills a node, waits `watchMs`, brings it back, and measures what the flow saw. */
-  async function fault(name: string, node: number, kill: () => Promise<void>, restart: () => Promise<void>, watchMs = 20_000): Promise<void> {
+  async function fault(
+    name: string,
+    service: 'rabbitmq' | 'redis',
+    node: number,
+    kill: () => Promise<void>,
+    restart: () => Promise<void>,
+    watchMs = 20_000,
+  ): Promise<void> {
     // As an operator would (docs/runbook.md): a node is taken down only when every queue keeps a majority without it.
-    if (!name.startsWith('Redis'))
+    if (service === 'rabbitmq')
       await eventually(() => stackIn(CLUSTER, 'quorum-safe', String(node)).then(() => true), 120_000, `node ${node} not quorum-critical`);
     const killedAt = Date.now();
     await kill();
@@ -176,6 +181,7 @@ describe('on a 3-node RabbitMQ cluster and Redis with Sentinel, under a steady f
     const shardLeader = await leaderOf(shard);
     await fault(
       `RabbitMQ node leading ${shard}`,
+      'rabbitmq',
       shardLeader,
       () => stackIn(CLUSTER, 'kill', 'rabbitmq', String(shardLeader)).then(() => undefined),
       () => stackIn(CLUSTER, 'start', 'rabbitmq', String(shardLeader)).then(() => undefined),
@@ -184,6 +190,7 @@ describe('on a 3-node RabbitMQ cluster and Redis with Sentinel, under a steady f
     const eventsLeader = await leaderOf(QUEUES.messages);
     await fault(
       `RabbitMQ node leading ${QUEUES.messages}`,
+      'rabbitmq',
       eventsLeader,
       () => stackIn(CLUSTER, 'kill', 'rabbitmq', String(eventsLeader)).then(() => undefined),
       () => stackIn(CLUSTER, 'start', 'rabbitmq', String(eventsLeader)).then(() => undefined),
@@ -194,6 +201,7 @@ describe('on a 3-node RabbitMQ cluster and Redis with Sentinel, under a steady f
     const master = Number(masterPort) - 6479 + 1;
     await fault(
       'Redis master',
+      'redis',
       master,
       () => stackIn(CLUSTER, 'kill', 'redis', String(master)).then(() => undefined),
       async () => {
