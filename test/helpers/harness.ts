@@ -168,6 +168,12 @@ export class Harness {
     return messageCount;
   }
 
+  /** Whether every hand-off shard of this vhost has a consumer (a worker has won its leases, which needs Redis). */
+  async shardsConsumed(shards = HARNESS_SHARDS): Promise<boolean> {
+    const declared = await Promise.all(everyShard(shards).map((shard) => this.amqp().queueDeclare({ queue: shardQueueName(shard), passive: true })));
+    return declared.every(({ consumerCount }) => consumerCount > 0);
+  }
+
   /** Hand-offs waiting to be processed: in every shard queue (of `shards`) and the unsharded queue. */
   async handoffDepth(shards = HARNESS_SHARDS): Promise<number> {
     const queues = [QUEUES.process, ...everyShard(shards).map(shardQueueName)];

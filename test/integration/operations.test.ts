@@ -51,6 +51,8 @@ describe('operations', () => {
     const eventsOf = (): InboundEvent[] => events.bodies<InboundEvent>().filter((e) => e.messageId === wamid);
 
     it('when an outage outlasts the retry window, then the acknowledged payload lands in the failed prefix and the dead-letter queue', async () => {
+      // A worker that cannot reach Redis wins no shard: the outage must begin once it consumes them.
+      await eventually(() => harness.shardsConsumed(), 10_000, 'the worker consuming its shards');
       await stack('stop', 'redis');
       try {
         expect((await harness.post(service, payload(wamid), acme.appSecret)).status).toBe(200);
