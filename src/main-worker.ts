@@ -93,7 +93,11 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
     claimLeaseMs: config.eventClaimTtlSeconds * 1000,
     statusOrder: new StatusOrderStore(redis, { keyPrefix: config.redis.keyPrefix, ttlSeconds: config.statusTtlSeconds }),
     order: new ConversationOrder(config.orderHoldMs),
-    sequences: new ConversationSequenceStore(redis, { keyPrefix: config.redis.keyPrefix, ttlSeconds: config.dedupTtlSeconds }),
+    sequences: new ConversationSequenceStore(redis, {
+      keyPrefix: config.redis.keyPrefix,
+      ttlSeconds: config.dedupTtlSeconds,
+      legacyKeys: config.redis.readLegacyKeys,
+    }),
     events,
     media,
     rawBucket: config.s3.rawBucket,

@@ -141,6 +141,7 @@ export async function createInfrastructure(config: Config, logger: Logger, metri
         ttlSeconds: config.dedupTtlSeconds,
         markDelayMs: MARK_DELAY_MS,
         claims: namespace === 'ev',
+        legacyKeys: config.redis.readLegacyKeys,
       });
       dedupStores.push(store);
       return store;

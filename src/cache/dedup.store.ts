@@ -9,8 +9,8 @@ declare module 'ioredis' {
   }
 }
 
-// KEYS: the marks, then the claims they end; ARGV[1]: the marks' time to live in seconds, ARGV[2]:
-// how many marks. One command however many keys.
+// KEYS: the marks, then the claims they end (one scope's: one hash tag); ARGV[1]: the marks' time to
+// live in seconds, ARGV[2]: how many marks.
 const MARK = `
 local n = tonumber(ARGV[2])
 for i = 1, n do redis.call('SET', KEYS[i], '1', 'EX', tonumber(ARGV[1])) end
@@ -18,16 +18,20 @@ for i = n + 1, #KEYS do redis.call('DEL', KEYS[i]) end
 return n
 `;
 
-// KEYS: n marks, then their n claims; ARGV[1]: the claimant, ARGV[2]: the lease in ms.
-// Per key: p (already marked), c (claimed now, or already by this claimant), h (held by another).
+// KEYS: n marks, then their n claims, then (with the legacy names) the same under the legacy names;
+// ARGV[1]: the claimant, ARGV[2]: the lease in ms, ARGV[3]: n. Per key: p (already marked), c
+// (claimed now, or already by this claimant), h (held by another). Claims are taken under the new names only.
 const CLAIM = `
-local n = #KEYS / 2
+local n = tonumber(ARGV[3])
+local legacy = #KEYS == 4 * n
 local out = {}
 for i = 1, n do
-  if redis.call('EXISTS', KEYS[i]) == 1 then out[i] = 'p'
+  if redis.call('EXISTS', KEYS[i]) == 1 or (legacy and redis.call('EXISTS', KEYS[2 * n + i]) == 1) then out[i] = 'p'
   else
     local holder = redis.call('GET', KEYS[n + i])
-    if not holder or holder == ARGV[1] then
+    local old = legacy and redis.call('GET', KEYS[3 * n + i])
+    if old and old ~= ARGV[1] then out[i] = 'h'
+    elseif not holder or holder == ARGV[1] then
       redis.call('SET', KEYS[n + i], ARGV[1], 'PX', tonumber(ARGV[2]))
       out[i] = 'c'
     else out[i] = 'h' end
@@ -67,6 +71,18 @@ export interface DedupStoreOptions {
    * its key is claimed for a lease; a second claimant is told it is held and skips it. @default false
    */
   claims?: boolean;
+  /**
+   * Also read marks (and respect claims) under the key names used before keys carried a hash tag
+   * (`rx:tenant:key` beside `rx:{tenant}:key`), so an upgrade forgets nothing: needed until
+   * DEDUP_TTL_SECONDS after the upgrade, and off before moving to Redis Cluster. @default false
+   */
+  legacyKeys?: boolean;
+}
+
+interface ScopeBatch {
+  keys: string[];
+  claimKeys: string[];
+  waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }>;
 }
 
 /**
@@ -75,10 +91,13 @@ export interface DedupStoreOptions {
  * never became durable leaves no mark, and its retry goes through. A whole batch costs one
  * round trip to check and one to mark, whatever its size; marks waiting when the next lookup comes
  * go to Redis with it, in the same write, ahead of it.
+ *
+ * Every key carries its scope (the tenant) as a hash tag, `rx:{tenant}:key`: what one command
+ * touches lives in one Redis Cluster slot, so marks are written one command per scope (auto-pipelined:
+ * still one round trip).
  */
 export class DedupStore {
-  private batch:
-    { keys: string[]; claimKeys: string[]; waiters: Array<{ resolve: () => void; reject: (err: unknown) => void }>; timer?: NodeJS.Timeout } | undefined;
+  private batch: { scopes: Map<string, ScopeBatch>; size: number; timer?: NodeJS.Timeout } | undefined;
 
   constructor(
     private readonly redis: Redis,
@@ -99,7 +118,8 @@ export class DedupStore {
     if (keys.length === 0) return [];
     void this.flush();
     const redisKeys = [...keys.map((key) => this.redisKey(scope, key)), ...keys.map((key) => this.claimKey(scope, key))];
-    const answer = await redisCall('dedup claim', () => this.redis.wwsClaim(redisKeys.length, ...redisKeys, owner, leaseMs));
+    if (this.options.legacyKeys) redisKeys.push(...keys.map((key) => this.legacyKey(scope, key)), ...keys.map((key) => this.legacyClaimKey(scope, key)));
+    const answer = await redisCall('dedup claim', () => this.redis.wwsClaim(redisKeys.length, ...redisKeys, owner, leaseMs, keys.length));
     return [...answer].map((code) => CLAIM_RESULTS[code] ?? 'held');
   }
 
@@ -115,8 +135,10 @@ export class DedupStore {
     if (keys.length === 0) return [];
     // Marks still waiting ride in front of the lookup (one auto-pipelined write); Redis runs them first.
     void this.flush();
-    const values = await redisCall('dedup read', () => this.redis.mget(keys.map((key) => this.redisKey(scope, key))));
-    return values.map((value) => value !== null);
+    const names = keys.map((key) => this.redisKey(scope, key));
+    if (this.options.legacyKeys) names.push(...keys.map((key) => this.legacyKey(scope, key)));
+    const values = await redisCall('dedup read', () => this.redis.mget(names));
+    return keys.map((_, i) => values[i] !== null || (values[keys.length + i] ?? null) !== null);
   }
 
   /**
@@ -130,41 +152,56 @@ export class DedupStore {
     if (keys.length === 0) return Promise.resolve();
     return new Promise((resolve, reject) => {
       if (!this.batch) {
-        const batch: NonNullable<DedupStore['batch']> = { keys: [], claimKeys: [], waiters: [] };
+        const batch: NonNullable<DedupStore['batch']> = { scopes: new Map(), size: 0 };
         this.batch = batch;
         const delay = this.options.markDelayMs ?? 0;
         if (delay > 0) batch.timer = setTimeout(() => void this.flush(), delay);
         else process.nextTick(() => void this.flush());
       }
-      for (const key of keys) this.batch.keys.push(this.redisKey(scope, key));
-      if (this.options.claims) for (const key of keys) this.batch.claimKeys.push(this.claimKey(scope, key));
-      this.batch.waiters.push({ resolve, reject });
+      let group = this.batch.scopes.get(scope);
+      if (!group) this.batch.scopes.set(scope, (group = { keys: [], claimKeys: [], waiters: [] }));
+      for (const key of keys) group.keys.push(this.redisKey(scope, key));
+      if (this.options.claims) for (const key of keys) group.claimKeys.push(this.claimKey(scope, key));
+      group.waiters.push({ resolve, reject });
+      this.batch.size += keys.length;
       // Redis runs a script to its end before anything else: keep each one short.
-      if (this.batch.keys.length >= MAX_KEYS_PER_COMMAND) void this.flush();
+      if (this.batch.size >= MAX_KEYS_PER_COMMAND) void this.flush();
     });
   }
 
   /**
-   * Writes the marks waiting now; settles (never rejects) once Redis answered, so shutdown can wait
-   * for it before closing the client (QUIT is not auto-pipelined and would overtake the marks).
+   * Writes the marks waiting now, one command per scope sent together; settles (never rejects) once
+   * Redis answered, so shutdown can wait for it before closing the client (QUIT is not
+   * auto-pipelined and would overtake the marks).
    */
-  flush(): Promise<void> {
+  async flush(): Promise<void> {
     const batch = this.batch;
     this.batch = undefined;
-    if (!batch) return Promise.resolve();
+    if (!batch) return;
     clearTimeout(batch.timer);
-    const keys = [...batch.keys, ...batch.claimKeys];
-    return redisCall('dedup write', () => this.redis.wwsMark(keys.length, ...keys, this.options.ttlSeconds, batch.keys.length)).then(
-      () => batch.waiters.forEach((waiter) => waiter.resolve()),
-      (err: unknown) => batch.waiters.forEach((waiter) => waiter.reject(err)),
+    await Promise.all(
+      [...batch.scopes.values()].map(({ keys, claimKeys, waiters }) =>
+        redisCall('dedup write', () => this.redis.wwsMark(keys.length + claimKeys.length, ...keys, ...claimKeys, this.options.ttlSeconds, keys.length)).then(
+          () => waiters.forEach((waiter) => waiter.resolve()),
+          (err: unknown) => waiters.forEach((waiter) => waiter.reject(err)),
+        ),
+      ),
     );
   }
 
   private redisKey(scope: string, key: string): string {
-    return `${this.options.keyPrefix}${this.options.namespace}:${scope}:${key}`;
+    return `${this.options.keyPrefix}${this.options.namespace}:{${scope}}:${key}`;
   }
 
   private claimKey(scope: string, key: string): string {
+    return `${this.options.keyPrefix}${this.options.namespace}-claim:{${scope}}:${key}`;
+  }
+
+  private legacyKey(scope: string, key: string): string {
+    return `${this.options.keyPrefix}${this.options.namespace}:${scope}:${key}`;
+  }
+
+  private legacyClaimKey(scope: string, key: string): string {
     return `${this.options.keyPrefix}${this.options.namespace}-claim:${scope}:${key}`;
   }
 }

@@ -100,11 +100,12 @@ export class ShardLeaseStore {
     return redisCall('shard drain', () => this.redis.scard(`${this.keyPrefix}shards:drained:${generation}`));
   }
 
+  // One hash tag for the members and every lease: HOLD and LET_GO touch them together.
   private get membersKey(): string {
-    return `${this.keyPrefix}shards:members`;
+    return `${this.keyPrefix}{shards}:members`;
   }
 
   private leaseKey(shard: string): string {
-    return `${this.keyPrefix}shards:lease:${shard}`;
+    return `${this.keyPrefix}{shards}:lease:${shard}`;
   }
 }

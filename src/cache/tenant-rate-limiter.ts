@@ -36,7 +36,8 @@ export class TenantRateLimiter {
     const { shared } = this.limiterFor(perMinute);
     let res: RateLimiterRes;
     try {
-      res = await shared.consume(tenantId);
+      // The tenant as a hash tag: the sliding window's script derives its per-window keys from this one.
+      res = await shared.consume(`{${tenantId}}`);
     } catch (rejected) {
       if (!(rejected instanceof RateLimiterRes)) throw rejected;
       res = rejected;

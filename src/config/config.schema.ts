@@ -58,6 +58,10 @@ export const envSchema = z.object({
   REDIS_SENTINEL_NAME: variable(z.string().min(1).max(128).optional(), { description: 'The master name the Sentinels watch (required with REDIS_SENTINELS).' }),
   REDIS_SENTINEL_PASSWORD: variable(z.string().min(1).optional(), { description: "The Sentinels' own password, when they have one.", secret: true }),
   REDIS_KEY_PREFIX: variable(z.string().max(64).default('wws:'), { description: 'Prefix of every Redis key this service writes.' }),
+  REDIS_READ_LEGACY_KEYS: variable(bool.default(true), {
+    description:
+      'Also read dedup marks and conversation sequence numbers under the key names of versions before keys carried hash tags, so an upgrade forgets none; set false once DEDUP_TTL_SECONDS has passed since the upgrade, and before moving to Redis Cluster.',
+  }),
 
   RABBITMQ_URL: variable(amqpNodes.default('amqp://guest:guest@127.0.0.1:5672'), {
     description:

@@ -93,6 +93,7 @@ function toConfig(env: Env) {
     redis: {
       url: env.REDIS_URL,
       keyPrefix: env.REDIS_KEY_PREFIX,
+      readLegacyKeys: env.REDIS_READ_LEGACY_KEYS,
       sentinels:
         env.REDIS_SENTINELS && env.REDIS_SENTINEL_NAME
           ? { nodes: env.REDIS_SENTINELS, name: env.REDIS_SENTINEL_NAME, password: env.REDIS_SENTINEL_PASSWORD }

@@ -81,7 +81,7 @@ describe('one event per message, bounded labels and private operations', () => {
     const wamid = `wamid.ttl-${harness.id}`;
     expect((await harness.post(service, webhook(acme.businessAccountId, [messagesChange({ messages: [text(wamid)] })]), acme.appSecret)).status).toBe(200);
     await events.waitFor(1);
-    const rx = `${harness.prefix}rx:acme:m:${wamid}`;
+    const rx = `${harness.prefix}rx:{acme}:m:${wamid}`;
     const ttl = await eventually(async () => ((await harness.redis().ttl(rx)) > 0 ? harness.redis().ttl(rx) : undefined), 5_000, 'the mark');
     expect(ttl).toBeGreaterThan(7 * 86_400 - 60);
   });

@@ -174,7 +174,7 @@ describe('workers sharing the shards', () => {
   afterAll(async () => harness.close());
 
   const holders = async (): Promise<Array<string | null>> =>
-    harness.redis().mget(Array.from({ length: SHARDS }, (_, index) => `${harness.prefix}shards:lease:${shardQueueName({ index, count: SHARDS })}`));
+    harness.redis().mget(Array.from({ length: SHARDS }, (_, index) => `${harness.prefix}{shards}:lease:${shardQueueName({ index, count: SHARDS })}`));
   const worker = (): Promise<RunningService> => harness.start('worker', { HANDOFF_SHARDS: String(SHARDS), SHARD_LEASE_MS: '1000' });
 
   /** Each of `n` customers sends two texts in separate POSTs; resolves when all arrived, checking the order. */

@@ -70,7 +70,7 @@ describe('docs/events.md', () => {
         async () =>
           (
             await Promise.all(
-              received.map((m) => harness.redis().exists(`${harness.prefix}ev:${(m.body as InboundEvent).tenantId}:${(m.body as InboundEvent).eventId}`)),
+              received.map((m) => harness.redis().exists(`${harness.prefix}ev:{${(m.body as InboundEvent).tenantId}}:${(m.body as InboundEvent).eventId}`)),
             )
           ).every(Boolean),
         10_000,
