@@ -23,8 +23,10 @@ const LAYERS = {
   receiver: ['cache', 'contract', 'errors', 'http', 'messaging', 'meta', 'observability', 'tenants'],
   worker: ['cache', 'contract', 'errors', 'integrations', 'messaging', 'meta', 'observability', 'storage', 'tenants'],
   admin: ['cache', 'contract', 'errors', 'messaging', 'meta', 'observability', 'storage', 'tenants'],
+  // Event subscriptions to tenants' endpoints, their API keys and PostgreSQL.
+  subscriptions: ['errors', 'observability', 'tenants'],
   // Composition: wires the components of each role.
-  bootstrap: ['admin', 'cache', 'config', 'contract', 'errors', 'http', 'integrations', 'messaging', 'meta', 'observability', 'receiver', 'storage', 'tenants', 'worker', 'main'],
+  bootstrap: ['admin', 'cache', 'config', 'contract', 'errors', 'http', 'integrations', 'messaging', 'meta', 'observability', 'receiver', 'storage', 'subscriptions', 'tenants', 'worker', 'main'],
   cli: ['admin', 'bootstrap', 'config', 'errors', 'messaging', 'observability'],
 };
 

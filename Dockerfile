@@ -23,6 +23,7 @@ COPY --from=build /app/dist ./dist
 COPY package.json ./
 COPY schemas ./schemas
 COPY openapi ./openapi
+COPY migrations ./migrations
 # The image's unprivileged user (uid 1000); nothing is written to the filesystem at run time.
 USER node
 EXPOSE 3000 3001

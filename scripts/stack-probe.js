@@ -2,10 +2,10 @@
 /*
  * Readiness probe for the local stack: exits 0 only when the service accepts
  * real work (Redis: SET/GET; RabbitMQ: a confirmed publish to a temporary
- * queue; S3: create a bucket, put and get an object), not merely when its port
- * is open.
+ * queue; S3: create a bucket, put and get an object; PostgreSQL: a query in the
+ * named database), not merely when its port is open.
  *
- * Usage: node scripts/stack-probe.js redis|amqp|s3 <url>
+ * Usage: node scripts/stack-probe.js redis|amqp|s3|postgres <url>
  */
 'use strict';
 
@@ -61,10 +61,22 @@ async function probeS3(url) {
   }
 }
 
-const probes = { redis: probeRedis, amqp: probeAmqp, s3: probeS3 };
+async function probePostgres(url) {
+  const { Client } = require('pg');
+  const client = new Client({ connectionString: url, connectionTimeoutMillis: TIMEOUT_MS });
+  try {
+    await client.connect();
+    const { rows } = await client.query('SELECT 1 AS one');
+    if (rows[0].one !== 1) throw new Error('postgres did not answer the query');
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+const probes = { redis: probeRedis, amqp: probeAmqp, s3: probeS3, postgres: probePostgres };
 const [, , kind, url] = process.argv;
 if (!probes[kind] || !url) {
-  process.stderr.write('usage: stack-probe.js redis|amqp|s3 <url>\n');
+  process.stderr.write('usage: stack-probe.js redis|amqp|s3|postgres <url>\n');
   process.exit(2);
 }
 const timer = setTimeout(() => {

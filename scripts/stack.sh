@@ -1,16 +1,16 @@
 #!/usr/bin/env bash
-# The local stack without Docker: Redis and RabbitMQ from Debian's packages and an
+# The local stack without Docker: Redis, RabbitMQ and PostgreSQL from Debian's packages and an
 # S3-compatible server (a `minio` binary when one is on PATH, otherwise s3rver from
 # npm), all on loopback. Used by `npm run dev`, `npm test`, `npm run bench` and CI.
 #
 #   scripts/stack.sh up [svc...]        install what is missing, start what does not answer, wait until each accepts work
-#                                       (svc: redis, rabbitmq, s3; all three when none is named)
+#                                       (svc: redis, rabbitmq, s3, postgres; all four when none is named)
 #   scripts/stack.sh down               stop what this script started
 #   scripts/stack.sh status             say what answers
-#   scripts/stack.sh stop|start|restart redis|rabbitmq|s3 [node]
+#   scripts/stack.sh stop|start|restart redis|rabbitmq|s3|postgres [node]
 #                                       fault injection for tests (only services this script started); node: 1, 2, 3
 #                                       of a cluster (default 1; Redis: 1 the first master, 2 its replica)
-#   scripts/stack.sh kill redis|rabbitmq|sentinel [node]
+#   scripts/stack.sh kill redis|rabbitmq|sentinel|postgres [node]
 #                                       kill -9 of one node (start brings it back, with its data)
 #   scripts/stack.sh pause|resume s3    the S3 server stops answering (SIGSTOP) but keeps its connections
 #   scripts/stack.sh remove-buckets <name>...
@@ -29,7 +29,8 @@
 #
 # Safe to run twice: a service that already answers on its port is reused as it is.
 # Ports: REDIS_PORT (6379), AMQP_PORT (5672), MANAGEMENT_PORT (AMQP_PORT+10000), SENTINEL_PORT
-# (REDIS_PORT+20000), S3_PORT (9000). State: STACK_DIR, one per machine like the ports
+# (REDIS_PORT+20000), S3_PORT (9000), PG_PORT (5432; user postgres, trust on loopback, database
+# wws). State: STACK_DIR, one per machine like the ports
 # (~/.local/state/whatsapp-webhook-service/stack), so every checkout can reuse and control the
 # services another one started.
 set -euo pipefail
@@ -39,6 +40,8 @@ STACK_DIR=${STACK_DIR:-${XDG_STATE_HOME:-${HOME:-/tmp}/.local/state}/whatsapp-we
 REDIS_PORT=${REDIS_PORT:-6379}
 AMQP_PORT=${AMQP_PORT:-5672}
 S3_PORT=${S3_PORT:-9000}
+PG_PORT=${PG_PORT:-5432}
+PG_BIN=/usr/lib/postgresql/15/bin
 MANAGEMENT_PORT=${MANAGEMENT_PORT:-$((AMQP_PORT + 10000))}
 SENTINEL_PORT=${SENTINEL_PORT:-$((REDIS_PORT + 20000))}
 RABBIT_NODES=${STACK_RABBITMQ_NODES:-1}
@@ -65,6 +68,7 @@ redis_all_ok() {
   master=$(sentinel_cli 1 sentinel get-master-addr-by-name wws 2>/dev/null | sed -n 2p)
   [ -n "$master" ] && probe redis "redis://127.0.0.1:$master"
 }
+pg_ok() { probe postgres "postgres://postgres@127.0.0.1:$PG_PORT/wws"; }
 s3_ok() { S3_ACCESS_KEY=$S3_ACCESS_KEY S3_SECRET_KEY=$S3_SECRET_KEY probe s3 "http://127.0.0.1:$S3_PORT"; }
 
 wait_for() { # name check-function
@@ -250,6 +254,38 @@ rabbit_cluster() {
 management_ok() { curl -fsS -u guest:guest "http://127.0.0.1:$MANAGEMENT_PORT/api/overview" >/dev/null 2>&1 || node -e "
   require('http').get('http://guest:guest@127.0.0.1:$MANAGEMENT_PORT/api/overview', (r) => process.exit(r.statusCode === 200 ? 0 : 1)).on('error', () => process.exit(1));" 2>/dev/null; }
 
+# ---- PostgreSQL --------------------------------------------------------------
+# initdb and pg_ctl refuse root: as root they run as the package's postgres user, on a data dir it
+# can reach (root's home is closed to it).
+pg_dir() { if [ "$(id -u)" = 0 ]; then echo "/var/lib/whatsapp-webhook-service/postgres-$PG_PORT"; else echo "$STACK_DIR/postgres"; fi; }
+as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
+pg_start() {
+  ensure_package "$PG_BIN/initdb" postgresql
+  local dir; dir=$(pg_dir)
+  if [ ! -f "$dir/data/PG_VERSION" ]; then
+    mkdir -p "$dir"
+    [ "$(id -u)" != 0 ] || chown postgres:postgres "$dir"
+    as_pg "$PG_BIN/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 >"$dir/initdb.log" 2>&1 || die "initdb failed (see $dir/initdb.log)"
+  fi
+  as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t "$WAIT_SECONDS" \
+    -o "-p $PG_PORT -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300" start >/dev/null || die "postgres did not start (see $dir/postgres.log)"
+  "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'wws'" | grep -q 1 ||
+    "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -qc 'CREATE DATABASE wws' >/dev/null
+}
+pg_stop() {
+  local dir; dir=$(pg_dir)
+  [ -f "$dir/data/postmaster.pid" ] || die "postgres was not started by this script"
+  as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+}
+pg_up() {
+  if pg_ok; then log "postgres: reusing the one that answers"; return; fi
+  log "postgres: starting"
+  local dir; dir=$(pg_dir)
+  # Left behind by a kill -9: pg_ctl would refuse to start while it names a live pid.
+  if [ -f "$dir/data/postmaster.pid" ] && ! kill -0 "$(head -1 "$dir/data/postmaster.pid")" 2>/dev/null; then rm -f "$dir/data/postmaster.pid"; fi
+  pg_start
+}
+
 # ---- S3 ----------------------------------------------------------------------
 s3_start() {
   mkdir -p "$STACK_DIR/s3"
@@ -275,13 +311,14 @@ s3_stop() {
 cmd_up() { # [svc...]
   [ -d "$ROOT/node_modules" ] || die "run 'npm ci' first (the readiness probes use the project's clients)"
   local services=("$@") svc ready=()
-  [ ${#services[@]} -gt 0 ] || services=(redis rabbitmq s3)
+  [ ${#services[@]} -gt 0 ] || services=(redis rabbitmq s3 postgres)
   for svc in "${services[@]}"; do
     case "$svc" in
       redis) redis_up ;;
       rabbitmq) rabbit_up ;;
       s3) if s3_ok; then log "s3: reusing the one that answers"; else log "s3: starting"; s3_start; fi ;;
-      *) die "unknown service '$svc' (redis, rabbitmq or s3)" ;;
+      postgres) pg_up ;;
+      *) die "unknown service '$svc' (redis, rabbitmq, s3 or postgres)" ;;
     esac
   done
   for svc in "${services[@]}"; do
@@ -299,6 +336,7 @@ cmd_up() { # [svc...]
         ready+=("rabbitmq 127.0.0.1:$AMQP_PORT$([ "$RABBIT_NODES" = 1 ] || echo "-$((AMQP_PORT + RABBIT_NODES - 1)) ($RABBIT_NODES nodes)") (management :$MANAGEMENT_PORT)")
         ;;
       s3) wait_for s3 s3_ok; ready+=("s3 127.0.0.1:$S3_PORT") ;;
+      postgres) wait_for postgres pg_ok; ready+=("postgres 127.0.0.1:$PG_PORT (database wws)") ;;
     esac
   done
   log "ready: $(IFS=';'; echo "${ready[*]}")"
@@ -307,6 +345,7 @@ cmd_up() { # [svc...]
 cmd_down() {
   local n
   [ -f "$STACK_DIR/s3/server.pid" ] && s3_stop
+  [ -f "$(pg_dir)/data/postmaster.pid" ] && pg_stop
   for n in 5 4 3 2 1; do [ -f "$(rabbit_dir "$n")/.erlang.cookie" ] && rabbit_shutdown "$n"; done
   for n in 1 2 3; do sentinel_stop "$n"; done
   for n in 2 1; do [ -f "$(redis_dir "$n")/redis.pid" ] && redis_stop "$n"; done
@@ -320,6 +359,7 @@ cmd_status() {
     if amqp_ok "$n"; then log "rabbitmq node $n: up"; else log "rabbitmq node $n: down"; rc=1; fi
   done
   if s3_ok; then log "s3: up"; else log "s3: down"; rc=1; fi
+  if pg_ok; then log "postgres: up"; else log "postgres: down"; rc=1; fi
   return $rc
 }
 
@@ -331,7 +371,8 @@ service_cmd() { # action service [node]
     rabbitmq) case "$1" in stop) rabbit_stop "$n" ;; start) rabbit_start "$n"; wait_for rabbitmq "amqp_ok $n" ;; esac ;;
     sentinel) case "$1" in stop) sentinel_stop "$n" ;; start) sentinel_start "$n" ;; esac ;;
     s3) case "$1" in stop) s3_stop ;; start) s3_start; wait_for s3 s3_ok ;; esac ;;
-    *) die "unknown service '$2' (redis, rabbitmq, sentinel or s3)" ;;
+    postgres) case "$1" in stop) pg_stop ;; start) pg_up; wait_for postgres pg_ok ;; esac ;;
+    *) die "unknown service '$2' (redis, rabbitmq, sentinel, s3 or postgres)" ;;
   esac
 }
 
@@ -341,10 +382,11 @@ kill_cmd() { # service [node]: kill -9, no goodbye
     redis) pidfile="$(redis_dir "$n")/redis.pid" ;;
     rabbitmq) pidfile="$(rabbit_dir "$n")/rabbitmq.pid" ;;
     sentinel) pidfile="$STACK_DIR/sentinel-$n/sentinel.pid" ;;
-    *) die "kill: redis, rabbitmq or sentinel, got '$1'" ;;
+    postgres) pidfile="$(pg_dir)/data/postmaster.pid" ;;
+    *) die "kill: redis, rabbitmq, sentinel or postgres, got '$1'" ;;
   esac
   [ -f "$pidfile" ] || die "$1 node $n was not started by this script"
-  pid=$(cat "$pidfile")
+  pid=$(head -1 "$pidfile")
   kill -9 "$pid" 2>/dev/null || true
   while kill -0 "$pid" 2>/dev/null; do sleep 0.05; done
   rm -f "$pidfile"

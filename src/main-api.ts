@@ -4,6 +4,7 @@ import type { Infrastructure } from './bootstrap/infrastructure';
 import type { Readiness } from './observability';
 import { TenantRateLimiter } from './cache';
 import { BodyBudget, createApp, WebhookIntake, WebhookRateLimit, type Receiver } from './receiver';
+import { ApiKeyStore, apiKeyRoutes, SubscriptionStore, subscriptionRoutes } from './subscriptions';
 
 /**
  * Composition root of the receiver (ROLE=api, and the HTTP side of ROLE=all). The admin routes
@@ -32,6 +33,7 @@ export function createApiApp(infra: Infrastructure, readiness: Readiness, ports:
     intake,
     rateLimit,
     admin: ports.adminElsewhere ? undefined : createAdminRouter(infra),
+    api: createSubscriptionRouter(infra),
     serveMetrics: !ports.metricsElsewhere,
     bodyLimitBytes: http.bodyLimitBytes,
     bodyBudget: new BodyBudget(http.maxInflightBytes, infra.metrics.receiverInflightBytes),
@@ -49,9 +51,32 @@ export function createAdminRouter(infra: Infrastructure): Router | undefined {
   return adminRoutes({
     token,
     cacheControl: infra.cacheControl,
+    more: infra.database
+      ? apiKeyRoutes({
+          apiKeys: new ApiKeyStore(infra.database),
+          knowsTenant: (id) => infra.tenants.knows(id),
+          logger: infra.logger.child({ component: 'api-keys' }),
+        })
+      : undefined,
     replay: new ReplayService(infra.rawStore, infra.handoffPublisher, infra.dedupStore('ev'), infra.tenants, infra.logger.child({ component: 'replay' }), {
       dedupWindowSeconds: infra.config.dedupTtlSeconds,
       shards: infra.config.rabbitmq.shards,
     }),
+  });
+}
+
+/** `/v1/subscriptions`, or undefined (and a log line saying so) when DATABASE_URL is not set. */
+function createSubscriptionRouter(infra: Infrastructure): Router | undefined {
+  if (!infra.database) {
+    infra.logger.info('subscriptions API disabled: DATABASE_URL is not set');
+    return undefined;
+  }
+  return subscriptionRoutes({
+    subscriptions: new SubscriptionStore(infra.database),
+    apiKeys: new ApiKeyStore(infra.database),
+    adminToken: infra.config.adminToken,
+    knowsTenant: (id) => infra.tenants.knows(id),
+    endpoints: infra.config.endpoints,
+    logger: infra.logger.child({ component: 'subscriptions' }),
   });
 }

@@ -10,6 +10,8 @@ export interface AdminDeps {
   token: string;
   cacheControl: CacheControl;
   replay: ReplayService;
+  /** More operator routes under `/admin` behind the same token (`/admin/api-keys` with a database). */
+  more?: Router;
 }
 
 const invalidateBody = z.union([z.object({ tenantId: z.string().min(1) }).strict(), z.object({ all: z.literal(true) }).strict()]);
@@ -40,6 +42,7 @@ export function adminRoutes(deps: AdminDeps): Router {
   router.post('/admin/replay', async (req, res) => {
     res.json(await deps.replay.run(parse(replayBody, req.body)));
   });
+  if (deps.more) router.use(deps.more);
   return router;
 }
 

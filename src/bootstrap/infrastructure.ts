@@ -8,6 +8,7 @@ import { ResilientCall, TenantServiceSource, type ResilienceOptions } from '../i
 import { applyQueuePolicies, ConfirmedPublisher, createRabbit, declareTopology, HandoffPublisher, QUEUES } from '../messaging';
 import type { DependencyCheck, Logger, Metrics } from '../observability';
 import { createMinio, createS3, ObjectStore, RawPayloadStore } from '../storage';
+import { createDatabase, migrate, type Database } from '../subscriptions';
 import { TenantResolver, TenantsFileSource, type TenantSource } from '../tenants';
 
 /** The clients and stores both roles share, created once per process. */
@@ -25,7 +26,9 @@ export interface Infrastructure {
   cacheControl: CacheControl;
   /** Receiver → worker hand-offs, and the worker's retry / dead-letter copies. */
   handoffPublisher: HandoffPublisher;
-  checks: { redis: DependencyCheck; rabbitmq: DependencyCheck; s3: DependencyCheck };
+  checks: { redis: DependencyCheck; rabbitmq: DependencyCheck; s3: DependencyCheck; database?: DependencyCheck };
+  /** PostgreSQL (subscriptions, tenant API keys), migrated, when DATABASE_URL is set. */
+  database: Database | undefined;
   dedupStore(namespace: 'rx' | 'ev'): DedupStore;
   /** Retries and a circuit breaker for calls to an external service (closed with the rest). */
   resilient(name: string): ResilientCall;
@@ -87,6 +90,17 @@ export async function createInfrastructure(config: Config, logger: Logger, metri
     );
   }
 
+  let database: Database | undefined;
+  if (config.database) {
+    try {
+      await migrate(config.database.url, logger.child({ component: 'database' }));
+    } catch (err) {
+      await abandon();
+      throw err;
+    }
+    database = createDatabase(config.database, logger.child({ component: 'database' }));
+  }
+
   const s3 = createS3(config.s3);
   const objects = new ObjectStore(s3, createMinio(config.s3), metrics);
   const rawStore = new RawPayloadStore(objects, config.s3.rawBucket);
@@ -132,7 +146,9 @@ export async function createInfrastructure(config: Config, logger: Logger, metri
         },
       },
       s3: { name: 's3', check: () => objects.ping(config.s3.rawBucket) },
+      ...(database ? { database: { name: 'database', check: async () => void (await database.query('SELECT 1')) } } : {}),
     },
+    database,
     resilient,
     dedupStore: (namespace) => {
       const store = new DedupStore(redis, {
@@ -154,6 +170,7 @@ export async function createInfrastructure(config: Config, logger: Logger, metri
         await rabbit.close().catch(() => undefined);
         await Promise.all(dedupStores.map((store) => store.flush()));
         await closeRedis(redis);
+        await database?.end().catch(() => undefined);
         s3.destroy();
       })()),
   };

@@ -90,7 +90,9 @@ function opsOnly(app: Express): { app: Express; listener: Express } {
  * a degradation into an outage. The worker needs all three.
  */
 function readinessChecks(infra: Infrastructure): DependencyCheck[] {
-  const { redis, rabbitmq, s3 } = infra.checks;
-  if (infra.config.role === 'api') return [rabbitmq, { ...redis, required: false }];
-  return [rabbitmq, redis, s3];
+  const { redis, rabbitmq, s3, database } = infra.checks;
+  // The subscriptions API needs PostgreSQL; the webhooks do not: reported, never required here.
+  const optional = database ? [{ ...database, required: false }] : [];
+  if (infra.config.role === 'api') return [rabbitmq, { ...redis, required: false }, ...optional];
+  return [rabbitmq, redis, s3, ...optional];
 }

@@ -228,6 +228,19 @@ export const envSchema = z.object({
     description:
       "How long a message's last status is kept to keep statuses in order (about 100 bytes of Redis per outbound message); at least DEDUP_TTL_SECONDS.",
   }),
+  DATABASE_URL: variable(url(['postgres:', 'postgresql:']).optional(), {
+    description:
+      'PostgreSQL for event subscriptions and tenant API keys (postgres://user:pass@host:5432/db); migrated at start. Unset: /v1/subscriptions and /admin/api-keys do not exist. The webhook path never uses it.',
+    secret: true,
+  }),
+  DATABASE_POOL_SIZE: variable(positiveInt.max(100).default(10), { description: 'PostgreSQL connections this process may open at once.' }),
+  ALLOW_INSECURE_ENDPOINTS: variable(bool.default(false), {
+    description: 'Lets a subscription use plain http:// to a loopback address (local use only); https is required otherwise.',
+  }),
+  ALLOW_PRIVATE_ENDPOINTS: variable(bool.default(false), {
+    description:
+      'Lets a subscription name a private, loopback or link-local address (an endpoint inside your own network); refused by default, so a tenant cannot make the service call into it.',
+  }),
   ADMIN_TOKEN: variable(z.string().min(32, 'must be at least 32 characters').optional(), {
     description: 'Bearer token for /admin/* (cache invalidation, replay); unset: the admin routes do not exist.',
     secret: true,

@@ -139,6 +139,8 @@ function toConfig(env: Env) {
         .filter(Boolean),
     },
     adminToken: env.ADMIN_TOKEN,
+    database: env.DATABASE_URL ? { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE } : undefined,
+    endpoints: { allowInsecure: env.ALLOW_INSECURE_ENDPOINTS, allowPrivate: env.ALLOW_PRIVATE_ENDPOINTS },
     stateManagerUrl: env.STATE_MANAGER_URL,
     external: {
       tenantServiceTimeoutMs: env.TENANT_SERVICE_TIMEOUT_MS,

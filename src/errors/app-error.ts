@@ -63,6 +63,12 @@ export class UnknownTenantError extends AppError {
   readonly retry = 'never' as const;
 }
 
+/** What the request names does not exist, or is not the caller's to see (the two are not told apart). */
+export class NotFoundError extends AppError {
+  readonly httpStatus = 404;
+  readonly retry = 'never' as const;
+}
+
 /** A tenant is over its request budget. */
 export class RateLimitedError extends AppError {
   readonly httpStatus = 429;

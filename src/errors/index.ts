@@ -1,6 +1,7 @@
 export {
   AppError,
   ConfigError,
+  NotFoundError,
   PermanentError,
   RateLimitedError,
   SignatureError,

@@ -12,6 +12,8 @@ function fromBodyReader(err: { type?: unknown; status?: unknown }): ValidationEr
       return new ValidationError('payload_too_large', 'Body is larger than the limit', 413);
     case 'encoding.unsupported':
       return new ValidationError('unsupported_encoding', 'Content-Encoding is not supported; send the body as is', 415);
+    case 'entity.parse.failed':
+      return new ValidationError('malformed_json', 'Body is not valid JSON');
     case 'request.aborted':
     case 'request.size.invalid':
       return new ValidationError('body_incomplete', 'Body ended before Content-Length bytes arrived');

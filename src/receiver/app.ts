@@ -9,6 +9,8 @@ export interface ReceiverDeps extends WebhookHandlerDeps {
   readiness: Readiness;
   /** Operator routes (`/admin/*`), when ADMIN_TOKEN is set and no ADMIN_PORT takes them elsewhere. */
   admin?: Router;
+  /** The tenants' API (`/v1/subscriptions`), when DATABASE_URL is set. */
+  api?: Router;
   /** False when METRICS_PORT serves `/metrics` instead of this port. */
   serveMetrics: boolean;
 }
@@ -36,6 +38,7 @@ export function createApp(deps: ReceiverDeps): Receiver {
   app.get('/webhook', verifySubscription(deps.tenants));
   app.use(opsRoutes(deps.readiness, deps.metrics, { serveMetrics: deps.serveMetrics }), openapiRoutes());
   if (deps.admin) app.use(deps.admin);
+  if (deps.api) app.use(deps.api);
   app.use(notFound());
   app.use(errorHandler(deps.logger));
 

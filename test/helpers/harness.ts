@@ -1,3 +1,4 @@
+import { Client as PgClient } from 'pg';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -60,6 +61,7 @@ export class Harness {
   private redisClient: Redis | undefined;
   private objectStore: ObjectStore | undefined;
   private readonly readers: QueueReader[] = [];
+  private databaseName: string | undefined;
 
   private constructor(
     label: string,
@@ -77,6 +79,16 @@ export class Harness {
     const harness = new Harness(label, tenants);
     await stack('vhost', 'add', harness.vhost);
     return harness;
+  }
+
+  /** A PostgreSQL database of this harness's own on the local stack (made on first use, dropped by close); its URL. */
+  async database(): Promise<string> {
+    if (!this.databaseName) {
+      const name = `t_${this.id}`;
+      await adminQuery(`CREATE DATABASE ${name}`);
+      this.databaseName = name;
+    }
+    return `${POSTGRES_URL}/${this.databaseName}`;
   }
 
   get amqpUrl(): string {
@@ -211,6 +223,7 @@ export class Harness {
     await unlinkKeys(this.redis(), this.prefix);
     this.redis().disconnect();
     await stack('vhost', 'delete', this.vhost);
+    if (this.databaseName) await adminQuery(`DROP DATABASE ${this.databaseName} WITH (FORCE)`);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -248,5 +261,18 @@ export class QueueReader {
 
   close(): Promise<void> {
     return this.consumer.close();
+  }
+}
+
+const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432';
+
+/** A statement on the local stack's PostgreSQL, outside any test database (CREATE / DROP DATABASE). */
+async function adminQuery(sql: string): Promise<void> {
+  const client = new PgClient({ connectionString: `${POSTGRES_URL}/postgres` });
+  await client.connect();
+  try {
+    await client.query(sql);
+  } finally {
+    await client.end();
   }
 }

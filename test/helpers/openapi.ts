@@ -50,10 +50,17 @@ export function specViolations(method: string, path: string, res: Response): str
   return problems;
 }
 
+const METHODS = new Set(['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace']);
+
+/** The operations of a path item (not its shared `parameters`). */
+export function operationsOf(item: Record<string, Json>): Array<[string, Json]> {
+  return Object.entries(item).filter(([key]) => METHODS.has(key));
+}
+
 /** Every documented method + path + status, e.g. `post /webhook 401`. */
 export function documentedResponses(): string[] {
   return Object.entries(spec.paths).flatMap(([path, item]) =>
-    Object.entries(item).flatMap(([method, op]) => Object.keys(op.responses as Json).map((status) => `${method} ${path} ${status}`)),
+    operationsOf(item).flatMap(([method, op]) => Object.keys(op.responses as Json).map((status) => `${method} ${path} ${status}`)),
   );
 }
 
@@ -62,7 +69,8 @@ export function appRoutes(app: Express): string[] {
   const out: string[] = [];
   const walk = (stack: unknown[]): void => {
     for (const layer of stack as Array<{ route?: { path: string; methods: Record<string, boolean> }; handle?: { stack?: unknown[] } }>) {
-      if (layer.route) for (const method of Object.keys(layer.route.methods)) out.push(`${method} ${layer.route.path}`);
+      // Express's `:id` is the spec's `{id}`.
+      if (layer.route) for (const method of Object.keys(layer.route.methods)) out.push(`${method} ${layer.route.path.replace(/:(\w+)/g, '{$1}')}`);
       else if (layer.handle?.stack) walk(layer.handle.stack);
     }
   };

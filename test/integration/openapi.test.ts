@@ -2,7 +2,7 @@ import request, { type Response } from 'supertest';
 import { signPayload } from '../../src/receiver';
 import { tenant } from '../helpers/fixtures';
 import { Harness, type RunningService } from '../helpers/harness';
-import { appRoutes, documentedResponses, spec, specViolations } from '../helpers/openapi';
+import { appRoutes, documentedResponses, operationsOf, spec, specViolations } from '../helpers/openapi';
 import { messagesChange, text, webhook } from '../helpers/webhooks';
 
 jest.setTimeout(60_000);
@@ -39,7 +39,7 @@ describe('the OpenAPI spec', () => {
 
   beforeAll(async () => {
     harness = await Harness.create('openapi', [acme, tiny]);
-    service = await harness.start('all', { ADMIN_TOKEN: ADMIN });
+    service = await harness.start('all', { ADMIN_TOKEN: ADMIN, DATABASE_URL: await harness.database() });
     worker = await harness.start('worker');
   });
   afterAll(async () => harness.close());
@@ -88,6 +88,56 @@ describe('the OpenAPI spec', () => {
     check('post', '/admin/replay', await admin('/admin/replay', { tenantId: 'acme', from: today, to: today }, 'wrong'));
     check('post', '/admin/replay', await admin('/admin/replay', { tenantId: 'ghost', from: today, to: today }));
 
+    const as = (token: string) => ({
+      get: (path: string) => request(url).get(path).set('Authorization', `Bearer ${token}`),
+      post: (path: string, payload?: object) => request(url).post(path).set('Authorization', `Bearer ${token}`).send(payload),
+      patch: (path: string, payload: object) => request(url).patch(path).set('Authorization', `Bearer ${token}`).send(payload),
+      delete: (path: string) => request(url).delete(path).set('Authorization', `Bearer ${token}`),
+    });
+    const key = await as(ADMIN).post('/admin/api-keys', { tenantId: 'acme', name: 'spec' });
+    check('post', '/admin/api-keys', key);
+    check('post', '/admin/api-keys', await as(ADMIN).post('/admin/api-keys', { tenantId: 'acme' }));
+    check('post', '/admin/api-keys', await as('wrong').post('/admin/api-keys', { tenantId: 'acme', name: 'x' }));
+    check('post', '/admin/api-keys', await as(ADMIN).post('/admin/api-keys', { tenantId: 'ghost', name: 'x' }));
+    check('get', '/admin/api-keys', await as(ADMIN).get('/admin/api-keys?tenantId=acme'));
+    check('get', '/admin/api-keys', await as(ADMIN).get('/admin/api-keys?tenant=acme'));
+    check('get', '/admin/api-keys', await as('wrong').get('/admin/api-keys'));
+    const spare = await as(ADMIN).post('/admin/api-keys', { tenantId: 'acme', name: 'spare' });
+    check('delete', '/admin/api-keys/{id}', await as(ADMIN).delete(`/admin/api-keys/${(spare.body as { id: string }).id}`));
+    check('delete', '/admin/api-keys/{id}', await as(ADMIN).delete('/admin/api-keys/00000000-0000-4000-8000-000000000000'));
+    check('delete', '/admin/api-keys/{id}', await as('wrong').delete(`/admin/api-keys/${(spare.body as { id: string }).id}`));
+
+    const tenantKey = as((key.body as { key: string }).key);
+    const created = await tenantKey.post('/v1/subscriptions', { url: 'https://hooks.example.com/in', filter: ['message.*'] });
+    check('post', '/v1/subscriptions', created);
+    check('post', '/v1/subscriptions', await tenantKey.post('/v1/subscriptions', { url: 'http://hooks.example.com/in' }));
+    check('post', '/v1/subscriptions', await as('wrong').post('/v1/subscriptions', { url: 'https://hooks.example.com/in' }));
+    check('post', '/v1/subscriptions', await as(ADMIN).post('/v1/subscriptions', { tenantId: 'ghost', url: 'https://hooks.example.com/in' }));
+    check('get', '/v1/subscriptions', await tenantKey.get('/v1/subscriptions'));
+    check('get', '/v1/subscriptions', await tenantKey.get('/v1/subscriptions?limit=0'));
+    check('get', '/v1/subscriptions', await as('wrong').get('/v1/subscriptions'));
+    const one = `/v1/subscriptions/${(created.body as { id: string }).id}`;
+    const none = '/v1/subscriptions/00000000-0000-4000-8000-000000000000';
+    check('get', '/v1/subscriptions/{id}', await tenantKey.get(one));
+    check('get', '/v1/subscriptions/{id}', await as('wrong').get(one));
+    check('get', '/v1/subscriptions/{id}', await tenantKey.get(none));
+    check('patch', '/v1/subscriptions/{id}', await tenantKey.patch(one, { description: 'spec' }));
+    check('patch', '/v1/subscriptions/{id}', await tenantKey.patch(one, { filter: ['bad pattern'] }));
+    check('patch', '/v1/subscriptions/{id}', await as('wrong').patch(one, { description: 'x' }));
+    check('patch', '/v1/subscriptions/{id}', await tenantKey.patch(none, { description: 'x' }));
+    for (const action of ['pause', 'resume'] as const) {
+      check('post', `/v1/subscriptions/{id}/${action}`, await tenantKey.post(`${one}/${action}`));
+      check('post', `/v1/subscriptions/{id}/${action}`, await as('wrong').post(`${one}/${action}`));
+      check('post', `/v1/subscriptions/{id}/${action}`, await tenantKey.post(`${none}/${action}`));
+    }
+    check('post', '/v1/subscriptions/{id}/rotate-secret', await tenantKey.post(`${one}/rotate-secret`, { overlapSeconds: 60 }));
+    check('post', '/v1/subscriptions/{id}/rotate-secret', await tenantKey.post(`${one}/rotate-secret`, { overlapSeconds: -1 }));
+    check('post', '/v1/subscriptions/{id}/rotate-secret', await as('wrong').post(`${one}/rotate-secret`, {}));
+    check('post', '/v1/subscriptions/{id}/rotate-secret', await tenantKey.post(`${none}/rotate-secret`, {}));
+    check('delete', '/v1/subscriptions/{id}', await tenantKey.delete(one));
+    check('delete', '/v1/subscriptions/{id}', await as('wrong').delete(one));
+    check('delete', '/v1/subscriptions/{id}', await tenantKey.delete(one));
+
     worker.handle.readiness.markShuttingDown();
     check('get', '/ready', await request(worker.handle.url).get('/ready'));
 
@@ -97,7 +147,7 @@ describe('the OpenAPI spec', () => {
 
   it('when the apps are inspected, then every route they serve is in the spec and every path of the spec is served', () => {
     const served = new Set([...appRoutes(service.handle.app), ...appRoutes(worker.handle.app)]);
-    const documented = new Set(Object.entries(spec.paths).flatMap(([path, item]) => Object.keys(item).map((method) => `${method} ${path}`)));
+    const documented = new Set(Object.entries(spec.paths).flatMap(([path, item]) => operationsOf(item).map(([method]) => `${method} ${path}`)));
     expect([...served].filter((r) => !documented.has(r))).toEqual([]);
     expect([...documented].filter((r) => !served.has(r))).toEqual([]);
   });

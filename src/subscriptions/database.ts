@@ -1,0 +1,47 @@
+import { join } from 'node:path';
+import { runner } from 'node-pg-migrate';
+import { Pool } from 'pg';
+import { ConfigError, TransientError } from '../errors';
+import type { Logger } from '../observability';
+
+/** The SQL migrations, beside `src` and `dist` alike. */
+export const MIGRATIONS_DIR = join(__dirname, '../../migrations');
+const MIGRATIONS_TABLE = 'wws_migrations';
+
+export type Database = Pool;
+
+/** A pool of at most `poolSize` connections; an idle connection's error is logged, never thrown. */
+export function createDatabase(options: { url: string; poolSize: number }, logger: Logger): Database {
+  const pool = new Pool({ connectionString: options.url, max: options.poolSize, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
+  pool.on('error', (err) => logger.warn('idle PostgreSQL connection failed', { cause: String(err) }));
+  return pool;
+}
+
+/**
+ * Brings the schema up to date (node-pg-migrate, SQL files in `migrations/`). Safe when several
+ * instances start at once: the tool holds an advisory lock while it migrates. Returns the
+ * migrations run now.
+ */
+export async function migrate(url: string, logger: Logger): Promise<string[]> {
+  try {
+    const ran = await runner({
+      databaseUrl: url,
+      dir: MIGRATIONS_DIR,
+      migrationsTable: MIGRATIONS_TABLE,
+      direction: 'up',
+      count: Infinity,
+      checkOrder: true,
+      log: (message: string) => logger.debug('migration', { message }),
+    });
+    const names = ran.map((migration) => migration.name);
+    if (names.length > 0) logger.info('database migrated', { migrations: names });
+    return names;
+  } catch (cause) {
+    const code = (cause as { code?: string }).code;
+    // 28P01 bad password, 3D000 no such database, 28000 no such role: nothing a retry mends.
+    if (code === '28P01' || code === '3D000' || code === '28000') {
+      throw new ConfigError([`DATABASE_URL: refused by PostgreSQL (${code}): ${(cause as Error).message}`]);
+    }
+    throw new TransientError('database_unavailable', `PostgreSQL is not reachable or the migration failed (DATABASE_URL): ${String(cause)}`, { cause });
+  }
+}
