@@ -27,7 +27,7 @@ const LAYERS = {
   subscriptions: ['errors', 'observability', 'tenants'],
   // Composition: wires the components of each role.
   bootstrap: ['admin', 'cache', 'config', 'contract', 'errors', 'http', 'integrations', 'messaging', 'meta', 'observability', 'receiver', 'storage', 'subscriptions', 'tenants', 'worker', 'main'],
-  cli: ['admin', 'bootstrap', 'config', 'errors', 'messaging', 'observability'],
+  cli: ['admin', 'bootstrap', 'config', 'errors', 'messaging', 'observability', 'subscriptions'],
 };
 
 const folderPath = (folder) => (folder === 'main' ? '^src/main[^/]*\\.ts$' : `^src/${folder}/`);

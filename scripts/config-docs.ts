@@ -12,6 +12,8 @@ export const LOCAL_VALUES: Partial<Record<EnvName, string>> = {
   MINIO_SECRET_KEY: 'minioadmin',
   TENANTS_FILE: 'config/tenants.demo.json',
   RABBITMQ_MANAGEMENT_URL: 'http://guest:guest@127.0.0.1:15672',
+  DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/wws',
+  ALLOW_INSECURE_ENDPOINTS: 'true',
 };
 
 export function renderEnvExample(): string {

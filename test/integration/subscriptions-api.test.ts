@@ -1,3 +1,5 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { Client } from 'pg';
 import request from 'supertest';
 import { tenant } from '../helpers/fixtures';
@@ -8,6 +10,18 @@ jest.setTimeout(120_000);
 const ADMIN_TOKEN = 'admin-token-for-subscriptions-0123456789';
 const acme = tenant('acme', '890000000000001', 'acme-secret');
 const other = tenant('other', '890000000000002', 'other-secret');
+
+/** `npm run subscriptions -- …` as a process, with the harness's environment. */
+function cli(env: NodeJS.ProcessEnv, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      ['--no-warnings', '--import', 'tsx', 'src/cli/subscriptions.ts', ...args],
+      { cwd: join(__dirname, '../..'), env: { PATH: process.env.PATH, HOME: process.env.HOME, ENV_FILE: '/nonexistent', ...env } },
+      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
 
 /** What the API answers, as far as these tests read it. */
 interface ApiBody {
@@ -228,6 +242,41 @@ describe('the subscriptions API, on PostgreSQL', () => {
       expect((await as(keys.acme!).delete(`/v1/subscriptions/${id}`)).status).toBe(204);
       expect((await as(keys.acme!).get(`/v1/subscriptions/${id}`)).status).toBe(404);
       expect((await as(keys.acme!).delete(`/v1/subscriptions/${id}`)).status).toBe(404);
+    });
+  });
+
+  describe('the operator command', () => {
+    it('when it makes a key and a subscription, then the API sees them, and the key works', async () => {
+      const env = harness.env({ DATABASE_URL: await harness.database(), ALLOW_INSECURE_ENDPOINTS: 'true' });
+      const key = await cli(env, ['api-key', 'create', '--tenant', 'other', '--name', 'from the command']);
+      expect(key.code).toBe(0);
+      const made = JSON.parse(key.stdout) as { key: string; tenantId: string };
+      expect(made.tenantId).toBe('other');
+      const created = await cli(env, ['create', '--tenant', 'other', '--url', 'https://hooks.example.com/cli', '--filter', 'message.*, status.#']);
+      expect(created.code).toBe(0);
+      const subscription = JSON.parse(created.stdout) as { id: string; secret: string; filter: string[] };
+      expect(subscription.secret).toMatch(/^whsec_/);
+      expect(subscription.filter).toEqual(['message.*', 'status.#']);
+      const seen = await as(made.key).get(`/v1/subscriptions/${subscription.id}`);
+      expect(seen.status).toBe(200);
+      const paused = await cli(env, ['pause', subscription.id]);
+      expect((JSON.parse(paused.stdout) as { enabled: boolean }).enabled).toBe(false);
+      expect((await cli(env, ['delete', subscription.id])).code).toBe(2);
+      expect((await cli(env, ['delete', subscription.id, '--yes'])).code).toBe(0);
+      expect((await cli(env, ['get', subscription.id])).code).toBe(1);
+    });
+
+    it('when its options are wrong, then it says what is wrong and exits 2', async () => {
+      const env = harness.env({ DATABASE_URL: await harness.database() });
+      const insecure = await cli(env, ['create', '--tenant', 'acme', '--url', 'http://hooks.example.com/']);
+      expect(insecure.code).toBe(2);
+      expect(insecure.stderr).toMatch(/url: must be https/);
+      const ghost = await cli(env, ['api-key', 'create', '--tenant', 'ghost', '--name', 'x']);
+      expect(ghost.code).toBe(2);
+      expect(ghost.stderr).toMatch(/no tenant "ghost"/);
+      const noDatabase = await cli(harness.env(), ['list']);
+      expect(noDatabase.code).toBe(2);
+      expect(noDatabase.stderr).toMatch(/DATABASE_URL is not set/);
     });
   });
 
