@@ -24,7 +24,7 @@ const LAYERS = {
   worker: ['cache', 'contract', 'errors', 'integrations', 'messaging', 'meta', 'observability', 'storage', 'tenants'],
   admin: ['cache', 'contract', 'errors', 'messaging', 'meta', 'observability', 'storage', 'tenants'],
   // Event subscriptions to tenants' endpoints, their API keys and PostgreSQL.
-  subscriptions: ['errors', 'observability', 'tenants'],
+  subscriptions: ['errors', 'messaging', 'observability', 'tenants'],
   // Composition: wires the components of each role.
   bootstrap: ['admin', 'cache', 'config', 'contract', 'errors', 'http', 'integrations', 'messaging', 'meta', 'observability', 'receiver', 'storage', 'subscriptions', 'tenants', 'worker', 'main'],
   cli: ['admin', 'bootstrap', 'config', 'errors', 'messaging', 'observability', 'subscriptions'],

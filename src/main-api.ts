@@ -4,7 +4,7 @@ import type { Infrastructure } from './bootstrap/infrastructure';
 import type { Readiness } from './observability';
 import { TenantRateLimiter } from './cache';
 import { BodyBudget, createApp, WebhookIntake, WebhookRateLimit, type Receiver } from './receiver';
-import { ApiKeyStore, apiKeyRoutes, SubscriptionStore, subscriptionRoutes } from './subscriptions';
+import { ApiKeyStore, apiKeyRoutes, DeliveryStore, SubscriptionStore, subscriptionRoutes } from './subscriptions';
 
 /**
  * Composition root of the receiver (ROLE=api, and the HTTP side of ROLE=all). The admin routes
@@ -73,6 +73,7 @@ function createSubscriptionRouter(infra: Infrastructure): Router | undefined {
   }
   return subscriptionRoutes({
     subscriptions: new SubscriptionStore(infra.database),
+    deliveries: new DeliveryStore(infra.database),
     apiKeys: new ApiKeyStore(infra.database),
     adminToken: infra.config.adminToken,
     knowsTenant: (id) => infra.tenants.knows(id),

@@ -5,7 +5,7 @@ import { closeRedis, createRedis, DedupStore, InvalidationBus, TenantCache, Toke
 import type { Config } from '../config';
 import { TransientError } from '../errors';
 import { ResilientCall, TenantServiceSource, type ResilienceOptions } from '../integrations';
-import { applyQueuePolicies, ConfirmedPublisher, createRabbit, declareTopology, HandoffPublisher, QUEUES } from '../messaging';
+import { applyQueuePolicies, ConfirmedPublisher, createRabbit, declareFanoutQueue, declareTopology, HandoffPublisher, QUEUES } from '../messaging';
 import type { DependencyCheck, Logger, Metrics } from '../observability';
 import { createMinio, createS3, ObjectStore, RawPayloadStore } from '../storage';
 import { createDatabase, migrate, type Database } from '../subscriptions';
@@ -73,6 +73,7 @@ export async function createInfrastructure(config: Config, logger: Logger, metri
       config.rabbitmq.shards,
       ...(config.rabbitmq.previousShards ? [config.rabbitmq.previousShards] : []),
     ]);
+    if (config.database) await declareFanoutQueue(rabbit);
   } catch (cause) {
     await abandon();
     throw new TransientError('broker_unavailable', `RabbitMQ is not reachable (RABBITMQ_URL) or refused the topology: ${String(cause)}`, { cause });

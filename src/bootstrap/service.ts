@@ -1,6 +1,7 @@
 import type { Express } from 'express';
 import type { Config } from '../config';
 import { createAdminRouter, createApiApp } from '../main-api';
+import { startDelivery } from '../main-delivery';
 import { createWorkerOpsApp, startWorker, type WorkerHandle } from '../main-worker';
 import { Readiness, type DependencyCheck, type Logger, type Metrics } from '../observability';
 import { listen, type HttpServer } from './http-server';
@@ -31,17 +32,20 @@ export async function startService(config: Config, logger: Logger, metrics: Metr
   infra.cacheControl.listen();
   await infra.cacheControl.warm(config.tenants.warmAccountIds).catch((err: unknown) => logger.warn('tenant cache not warmed', { cause: String(err) }));
   let worker: WorkerHandle | undefined;
+  let delivery: WorkerHandle | undefined;
   const servers: HttpServer[] = [];
+  // The roles without the receiver serve their ops routes only, on WORKER_PORT.
+  const opsRole = config.role === 'worker' || config.role === 'delivery';
   try {
     const readiness = new Readiness(readinessChecks(infra), metrics);
-    if (config.role !== 'api') worker = await startWorker(infra);
+    if (config.role === 'worker' || config.role === 'all') worker = await startWorker(infra);
+    if (config.role === 'delivery' || (config.role === 'all' && infra.database)) delivery = startDelivery(infra);
     const { adminPort, metricsPort } = config.http;
     const ports = { adminElsewhere: adminPort !== undefined, metricsElsewhere: metricsPort !== undefined };
-    const { app, listener } =
-      config.role === 'worker' ? opsOnly(createWorkerOpsApp(infra, readiness, !ports.metricsElsewhere)) : createApiApp(infra, readiness, ports);
-    const server = await listen(listener, config.role === 'worker' ? config.http.workerPort : config.http.port, config.http);
+    const { app, listener } = opsRole ? opsOnly(createWorkerOpsApp(infra, readiness, !ports.metricsElsewhere)) : createApiApp(infra, readiness, ports);
+    const server = await listen(listener, opsRole ? config.http.workerPort : config.http.port, config.http);
     servers.push(server);
-    const admin = adminPort !== undefined && config.role !== 'worker' ? createAdminRouter(infra) : undefined;
+    const admin = adminPort !== undefined && !opsRole ? createAdminRouter(infra) : undefined;
     const privateUrls = new Map<number, string>();
     for (const port of new Set([adminPort, metricsPort])) {
       if (port === undefined) continue;
@@ -65,14 +69,14 @@ export async function startService(config: Config, logger: Logger, metrics: Metr
         readiness.markShuttingDown();
         if (config.http.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.http.shutdownDelayMs));
         await Promise.all(servers.map((s) => s.close()));
-        await worker?.close();
+        await Promise.all([worker?.close(), delivery?.close()]);
         await infra.close();
         logger.info('service stopped', { role: config.role });
       })());
     return { url: server.url, adminUrl, metricsUrl, app, infra, readiness, stop };
   } catch (err) {
     await Promise.all(servers.map((s) => s.close()));
-    await worker?.close();
+    await Promise.all([worker?.close(), delivery?.close()]);
     await infra.close();
     throw err;
   }
@@ -94,5 +98,6 @@ function readinessChecks(infra: Infrastructure): DependencyCheck[] {
   // The subscriptions API needs PostgreSQL; the webhooks do not: reported, never required here.
   const optional = database ? [{ ...database, required: false }] : [];
   if (infra.config.role === 'api') return [rabbitmq, { ...redis, required: false }, ...optional];
+  if (infra.config.role === 'delivery') return [rabbitmq, ...(database ? [database] : [])];
   return [rabbitmq, redis, s3, ...optional];
 }

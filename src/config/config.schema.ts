@@ -13,8 +13,9 @@ export const envSchema = z.object({
   NODE_ENV: variable(z.enum(['development', 'test', 'production']).default('development'), {
     description: 'Runtime environment, carried on every log line.',
   }),
-  ROLE: variable(z.enum(['api', 'worker', 'all']).default('all'), {
-    description: 'What this process runs: api (the webhook receiver), worker (processing), or all (both, for local use).',
+  ROLE: variable(z.enum(['api', 'worker', 'delivery', 'all']).default('all'), {
+    description:
+      "What this process runs: api (the webhook receiver and the subscriptions API), worker (processing), delivery (events to tenants' endpoints; needs DATABASE_URL), or all (every one, for local use).",
   }),
   PORT: variable(port.default(3000), { description: 'HTTP port of the receiver (webhook, health, ready, metrics, admin).' }),
   ADMIN_PORT: variable(port.optional(), {
@@ -234,6 +235,24 @@ export const envSchema = z.object({
     secret: true,
   }),
   DATABASE_POOL_SIZE: variable(positiveInt.max(100).default(10), { description: 'PostgreSQL connections this process may open at once.' }),
+  DELIVERY_TIMEOUT_MS: variable(positiveInt.max(120_000).default(10_000), {
+    description: "How long a tenant's endpoint has to answer one delivery attempt (connect, send, answer); past it the attempt failed and is retried.",
+  }),
+  DELIVERY_RETRY_SCHEDULE_MS: variable(
+    msList.default([5000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 43_200_000, 43_200_000, 43_200_000, 43_200_000]),
+    {
+      description:
+        'Delays before each retry of a delivery that failed retryably (network error, timeout, 408, 429, 5xx), each with up to 10 % jitter; once all are used the delivery has failed. Default: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, then 12 h four times (about 2.7 days).',
+    },
+  ),
+  DELIVERY_CONCURRENCY: variable(positiveInt.max(1000).default(32), { description: 'Delivery attempts one process makes at once, over every endpoint.' }),
+  DELIVERY_ENDPOINT_CONCURRENCY: variable(positiveInt.max(100).default(4), {
+    description: 'Delivery attempts one process makes at once to one subscription: a slow endpoint holds at most these, never the others.',
+  }),
+  DELIVERY_POLL_MS: variable(positiveInt.max(60_000).default(500), { description: 'How often the delivery role looks for deliveries that are due.' }),
+  DELIVERY_LOG_RETENTION_DAYS: variable(positiveInt.max(3650).default(30), {
+    description: 'How long a finished delivery (delivered or failed) and its attempts stay in the log; removed by an hourly job of the delivery role.',
+  }),
   ALLOW_INSECURE_ENDPOINTS: variable(bool.default(false), {
     description: 'Lets a subscription use plain http:// to a loopback address (local use only); https is required otherwise.',
   }),

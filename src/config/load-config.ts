@@ -55,6 +55,9 @@ function crossChecks(env: Env, ctx: z.RefinementCtx): void {
     problem('REDIS_SENTINEL_NAME', 'is required with REDIS_SENTINELS: the name of the master the Sentinels watch');
   if (env.REDIS_SENTINEL_NAME && !env.REDIS_SENTINELS)
     problem('REDIS_SENTINELS', 'is required with REDIS_SENTINEL_NAME: where the Sentinels are (host:port, comma-separated)');
+  if (env.ROLE === 'delivery' && !env.DATABASE_URL) {
+    problem('DATABASE_URL', 'is required with ROLE=delivery: subscriptions and their deliveries live in PostgreSQL');
+  }
   if (env.HANDOFF_SHARDS_PREVIOUS === env.HANDOFF_SHARDS) {
     problem('HANDOFF_SHARDS_PREVIOUS', `is the same as HANDOFF_SHARDS (${env.HANDOFF_SHARDS}): remove it, nothing is changing`);
   }
@@ -140,6 +143,14 @@ function toConfig(env: Env) {
     },
     adminToken: env.ADMIN_TOKEN,
     database: env.DATABASE_URL ? { url: env.DATABASE_URL, poolSize: env.DATABASE_POOL_SIZE } : undefined,
+    delivery: {
+      timeoutMs: env.DELIVERY_TIMEOUT_MS,
+      retryScheduleMs: env.DELIVERY_RETRY_SCHEDULE_MS,
+      concurrency: env.DELIVERY_CONCURRENCY,
+      endpointConcurrency: env.DELIVERY_ENDPOINT_CONCURRENCY,
+      pollMs: env.DELIVERY_POLL_MS,
+      logRetentionDays: env.DELIVERY_LOG_RETENTION_DAYS,
+    },
     endpoints: { allowInsecure: env.ALLOW_INSECURE_ENDPOINTS, allowPrivate: env.ALLOW_PRIVATE_ENDPOINTS },
     stateManagerUrl: env.STATE_MANAGER_URL,
     external: {

@@ -6,6 +6,7 @@ export { decodeHandoff, encodeHandoff, webhookReceived, type HandoffMessage, typ
 export { createRabbit, type RabbitTarget } from './rabbit.connection';
 export { applyQueuePolicies, QUEUE_POLICIES, type QueuePolicy } from './policies';
 export {
+  declareFanoutQueue,
   declareTopology,
   EVENT_BINDINGS,
   EXCHANGES,

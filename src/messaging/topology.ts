@@ -40,6 +40,8 @@ export const QUEUES = {
   deadEvents: 'whatsapp.inbound.dead',
   /** Message tracking on its way to the State Manager (kept while it is down). */
   stateOutbox: 'whatsapp.state-manager.outbox',
+  /** Every event, for the delivery role to fan out to tenants' subscriptions (declared only with DATABASE_URL). */
+  subscriptionFanout: 'whatsapp.subscriptions.fanout',
 } as const;
 
 /** Queues of hand-offs from the receiver: a shard queue, the unsharded process queue, the archive queue. */
@@ -97,6 +99,16 @@ export function workQueueOptions(queue: RetryableQueue): { queue: string; durabl
  * Declares everything; idempotent, safe to run on every start of every instance. `shardCounts`:
  * the generations of shard queues in use (HANDOFF_SHARDS, and HANDOFF_SHARDS_PREVIOUS while it changes).
  */
+/**
+ * The delivery role's queue: a copy of every event, bound before anything is published once
+ * subscriptions exist (DATABASE_URL), so no event misses the fan-out. Without a delivery role
+ * running it only grows: remove it (and unset DATABASE_URL) when subscriptions are given up.
+ */
+export async function declareFanoutQueue(rabbit: Connection): Promise<void> {
+  await rabbit.queueDeclare({ queue: QUEUES.subscriptionFanout, durable: true, arguments: { ...QUORUM } });
+  await rabbit.queueBind({ exchange: EXCHANGES.events, queue: QUEUES.subscriptionFanout, routingKey: '#' });
+}
+
 export async function declareTopology(rabbit: Connection, retryDelaysMs: readonly number[], shardCounts: readonly number[]): Promise<void> {
   await rabbit.exchangeDeclare({ exchange: EXCHANGES.events, type: 'topic', durable: true });
   await rabbit.exchangeDeclare({ exchange: EXCHANGES.handoff, type: 'fanout', durable: true });

@@ -102,6 +102,31 @@ export class Metrics {
     buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
     registers: [this.registry],
   });
+  readonly subscriptionDeliveries = new Counter({
+    name: 'subscription_deliveries_total',
+    help: "Attempts to deliver an event to a tenant's endpoint, by outcome (delivered, retry, failed, gone)",
+    labelNames: ['tenant', 'outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly subscriptionAttemptDuration = new Histogram({
+    name: 'subscription_delivery_attempt_seconds',
+    help: "How long a tenant's endpoint took to answer a delivery (or to fail), by outcome",
+    labelNames: ['outcome'] as const,
+    buckets: [0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly subscriptionOldestPending = new Gauge({
+    name: 'subscription_oldest_undelivered_seconds',
+    help: 'Age of the oldest delivery not yet made (pending), per tenant; 0 when none waits',
+    labelNames: ['tenant'] as const,
+    registers: [this.registry],
+  });
+  readonly subscriptionsDisabled = new Counter({
+    name: 'subscriptions_disabled_total',
+    help: 'Subscriptions the service disabled (reason gone: the endpoint answered 410)',
+    labelNames: ['tenant', 'reason'] as const,
+    registers: [this.registry],
+  });
   readonly handoffOutcome = new Counter({
     name: 'worker_handoff_outcome_total',
     help: 'Messages settled by the worker (hand-offs and State Manager tracking), by queue and outcome (ack, retry, dead_letter, requeue)',

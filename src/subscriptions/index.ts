@@ -4,3 +4,7 @@ export { checkEndpointUrl, isLoopbackAddress, isPrivateAddress, type EndpointRul
 export { matchesFilter, parseEventFilter } from './event-filter';
 export { apiKeyRoutes, subscriptionRoutes, type ApiKeyRoutesDeps, type SubscriptionRoutesDeps } from './subscription.routes';
 export { SubscriptionStore, type Caller, type Subscription, type SubscriptionWithSecrets } from './subscription.store';
+export { DeliveryStore, type Delivery, type DeliveryAttempt, type DeliveryStatus } from './delivery.store';
+export { DeliveryService, retryAfterMs, type DeliveryOptions } from './delivery.worker';
+export { EndpointClient } from './endpoint.client';
+export { signedHeaders } from './signing';

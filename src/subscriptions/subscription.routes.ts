@@ -5,12 +5,14 @@ import { NotFoundError, SignatureError, ValidationError } from '../errors';
 import type { Logger } from '../observability';
 import { TENANT_ID_PATTERN } from '../tenants';
 import type { ApiKeyStore } from './api-key.store';
+import type { DeliveryStore } from './delivery.store';
 import { checkEndpointUrl, type EndpointRules } from './endpoint-policy';
 import { parseEventFilter } from './event-filter';
 import { MAX_SUBSCRIPTIONS_PER_TENANT, type Caller, type SubscriptionStore } from './subscription.store';
 
 export interface SubscriptionRoutesDeps {
   subscriptions: SubscriptionStore;
+  deliveries: DeliveryStore;
   /** Where a tenant's key is looked up. */
   apiKeys: ApiKeyStore;
   /** ADMIN_TOKEN, when set: its bearer acts for every tenant. */
@@ -43,6 +45,16 @@ const rotateBody = z.object({ overlapSeconds: z.number().int().min(0).max(MAX_OV
 const listQuery = z.object({ tenantId: tenantId.optional(), after: z.uuid().optional(), limit: z.coerce.number().int().min(1).max(100).default(50) }).strict();
 const apiKeyBody = z.object({ tenantId, name: z.string().min(1).max(200) }).strict();
 const uuid = z.uuid();
+const deliveriesQuery = z
+  .object({
+    status: z.enum(['pending', 'delivered', 'failed']).optional(),
+    since: z.iso.datetime({ offset: true }).optional(),
+    until: z.iso.datetime({ offset: true }).optional(),
+    before: z.uuid().optional(),
+    limit: z.coerce.number().int().min(1).max(100).default(50),
+  })
+  .strict();
+const replayBody = z.object({ since: z.iso.datetime({ offset: true }) }).strict();
 
 /**
  * `/v1/subscriptions`, for a tenant's API key or ADMIN_TOKEN.
@@ -107,6 +119,36 @@ export function subscriptionRoutes(deps: SubscriptionRoutesDeps): Router {
       res.json(found(await deps.subscriptions.update(callerOf(res), idOf(req), { enabled })));
     });
   }
+  router.get('/v1/subscriptions/:id/deliveries', async (req, res) => {
+    const caller = callerOf(res);
+    const query = parse(deliveriesQuery, req.query);
+    found(await deps.subscriptions.get(caller, idOf(req)));
+    const page = await deps.deliveries.list(caller, idOf(req), {
+      status: query.status,
+      since: query.since ? new Date(query.since) : undefined,
+      until: query.until ? new Date(query.until) : undefined,
+      before: query.before,
+      limit: query.limit,
+    });
+    res.json({ data: page, next: page.length === query.limit ? page[page.length - 1]!.id : null });
+  });
+  router.get('/v1/subscriptions/:id/deliveries/:deliveryId', async (req, res) => {
+    res.json(found(await deps.deliveries.get(callerOf(res), idOf(req), idOf(req, 'deliveryId'))));
+  });
+  router.post('/v1/subscriptions/:id/deliveries/:deliveryId/resend', async (req, res) => {
+    const resent = await deps.deliveries.resend(callerOf(res), idOf(req), { id: idOf(req, 'deliveryId') });
+    if (resent === 0) throw notFound();
+    deps.logger.info('delivery resent', { subscriptionId: idOf(req), deliveryId: idOf(req, 'deliveryId'), by: callerOf(res).kind });
+    res.status(202).json({ resent });
+  });
+  router.post('/v1/subscriptions/:id/replay', async (req, res) => {
+    const caller = callerOf(res);
+    const { since } = parse(replayBody, req.body);
+    found(await deps.subscriptions.get(caller, idOf(req)));
+    const resent = await deps.deliveries.resend(caller, idOf(req), { failedSince: new Date(since) });
+    deps.logger.info('failed deliveries replayed', { subscriptionId: idOf(req), since, resent, by: caller.kind });
+    res.status(202).json({ resent });
+  });
   router.post('/v1/subscriptions/:id/rotate-secret', async (req, res) => {
     const { overlapSeconds } = parse(rotateBody, req.body ?? {});
     const rotated = found(await deps.subscriptions.rotateSecret(callerOf(res), idOf(req), overlapSeconds));
@@ -170,8 +212,8 @@ function callerOf(res: Response): Caller {
   return res.locals.caller as Caller;
 }
 
-function idOf(req: Request): string {
-  const id = String(req.params.id);
+function idOf(req: Request, param = 'id'): string {
+  const id = String(req.params[param]);
   // Not a UUID: nothing can have that id (and PostgreSQL would refuse the query).
   if (!uuid.safeParse(id).success) throw notFound();
   return id;

@@ -142,6 +142,21 @@ export class SubscriptionStore {
     return rows[0] ? { subscription: toSubscription(rows[0]), secret } : null;
   }
 
+  /** The tenant's subscriptions (paused and disabled ones too: their deliveries wait until they are resumed), for the fan-out. */
+  async ofTenant(tenantId: string): Promise<Array<{ id: string; filter: string[] }>> {
+    const { rows } = await this.db.query<{ id: string; event_filter: string[] }>('SELECT id, event_filter FROM subscriptions WHERE tenant_id = $1', [tenantId]);
+    return rows.map((row) => ({ id: row.id, filter: row.event_filter }));
+  }
+
+  /** Stops deliveries to a subscription for a reason of the service's (`gone`: its endpoint answered 410); false if already disabled or deleted. */
+  async disable(id: string, reason: string): Promise<boolean> {
+    const { rowCount } = await this.db.query('UPDATE subscriptions SET enabled = false, disabled_reason = $2, updated_at = now() WHERE id = $1 AND enabled', [
+      id,
+      reason,
+    ]);
+    return (rowCount ?? 0) > 0;
+  }
+
   /** A subscription with the secrets that sign now (the current one, and the previous one while its overlap lasts). */
   async withSecrets(id: string): Promise<SubscriptionWithSecrets | null> {
     const row = await this.row({ kind: 'admin' }, id);

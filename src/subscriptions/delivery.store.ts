@@ -1,0 +1,256 @@
+import type { Database } from './database';
+import type { Caller } from './subscription.store';
+
+export type DeliveryStatus = 'pending' | 'delivered' | 'failed';
+
+export interface Delivery {
+  id: string;
+  subscriptionId: string;
+  tenantId: string;
+  eventId: string;
+  routingKey: string;
+  webhookId: string;
+  status: DeliveryStatus;
+  attempts: number;
+  nextAttemptAt: string | null;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: string;
+  finishedAt: string | null;
+}
+
+export interface DeliveryAttempt {
+  attempt: number;
+  startedAt: string;
+  latencyMs: number;
+  statusCode: number | null;
+  error: string | null;
+  /** The first KB of what the endpoint answered. */
+  response: string | null;
+}
+
+/** A delivery taken for an attempt, with what the attempt needs. */
+export interface ClaimedDelivery {
+  id: string;
+  subscriptionId: string;
+  tenantId: string;
+  webhookId: string;
+  payload: string;
+  /** This attempt's number (1 for the first). */
+  attempt: number;
+  createdAt: Date;
+}
+
+interface DeliveryRow {
+  id: string;
+  subscription_id: string;
+  tenant_id: string;
+  event_id: string;
+  routing_key: string;
+  webhook_id: string;
+  payload: string;
+  status: DeliveryStatus;
+  attempts: number;
+  next_attempt_at: Date;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: Date;
+  finished_at: Date | null;
+}
+
+const PUBLIC_COLUMNS =
+  'id, subscription_id, tenant_id, event_id, routing_key, webhook_id, status, attempts, next_attempt_at, last_status_code, last_error, created_at, finished_at';
+
+function toDelivery(row: Omit<DeliveryRow, 'payload'>): Delivery {
+  return {
+    id: row.id,
+    subscriptionId: row.subscription_id,
+    tenantId: row.tenant_id,
+    eventId: row.event_id,
+    routingKey: row.routing_key,
+    webhookId: row.webhook_id,
+    status: row.status,
+    attempts: row.attempts,
+    nextAttemptAt: row.status === 'pending' ? row.next_attempt_at.toISOString() : null,
+    lastStatusCode: row.last_status_code,
+    lastError: row.last_error,
+    createdAt: row.created_at.toISOString(),
+    finishedAt: row.finished_at?.toISOString() ?? null,
+  };
+}
+
+/** What one attempt ended as, and what is done with the delivery after it. */
+export type AttemptResult =
+  | { next: 'delivered'; statusCode: number }
+  | { next: 'retry'; at: Date; statusCode?: number; error: string }
+  | { next: 'failed'; statusCode?: number; error: string };
+
+/**
+ * Deliveries and their attempts in PostgreSQL. A delivery is due while pending and its
+ * `next_attempt_at` has come; taking it for an attempt moves that time a lease ahead, so a
+ * process that dies mid-attempt leaves it due again after the lease (at least once, with the same
+ * `webhook-id`), and two processes never take the same one (SKIP LOCKED).
+ */
+export class DeliveryStore {
+  constructor(private readonly db: Database) {}
+
+  /**
+   * One delivery per matching subscription of the event's tenant (enabled or not: a paused one
+   * gets them once resumed); nothing new when the event was fanned out before. Returns how many were made.
+   */
+  async fanOut(event: { tenantId: string; eventId: string; routingKey: string; payload: string }, subscriptionIds: readonly string[]): Promise<number> {
+    if (subscriptionIds.length === 0) return 0;
+    const { rowCount } = await this.db.query(
+      `INSERT INTO deliveries (id, subscription_id, tenant_id, event_id, routing_key, webhook_id, payload)
+       SELECT gen_random_uuid(), s, $1, $2, $3, $4, $5 FROM unnest($6::uuid[]) AS s
+       ON CONFLICT (subscription_id, event_id) DO NOTHING`,
+      [event.tenantId, event.eventId, event.routingKey, `msg_${event.eventId}`, event.payload, subscriptionIds],
+    );
+    return rowCount ?? 0;
+  }
+
+  /**
+   * Takes due deliveries for an attempt: at most `limit`, at most `perSubscription` of one
+   * subscription, none of `busy` subscriptions (this process is still attempting some), none of a
+   * paused or disabled subscription. Each is leased for `leaseSeconds`.
+   */
+  async claim(options: { limit: number; perSubscription: number; busy: readonly string[]; leaseSeconds: number }): Promise<ClaimedDelivery[]> {
+    const { rows } = await this.db.query<DeliveryRow>(
+      `WITH candidates AS (
+         SELECT d.id, d.subscription_id, d.next_attempt_at FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
+         WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND s.enabled AND NOT (d.subscription_id = ANY($1::uuid[]))
+         ORDER BY d.next_attempt_at
+         LIMIT $2 * 4
+         FOR UPDATE OF d SKIP LOCKED
+       ), ranked AS (
+         SELECT id, next_attempt_at, row_number() OVER (PARTITION BY subscription_id ORDER BY next_attempt_at, id) AS n FROM candidates
+       )
+       UPDATE deliveries SET next_attempt_at = now() + make_interval(secs => $3), attempts = attempts + 1
+       WHERE id IN (SELECT id FROM ranked WHERE n <= $4 ORDER BY next_attempt_at LIMIT $2)
+       RETURNING *`,
+      [options.busy, options.limit, options.leaseSeconds, options.perSubscription],
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      subscriptionId: row.subscription_id,
+      tenantId: row.tenant_id,
+      webhookId: row.webhook_id,
+      payload: row.payload,
+      attempt: row.attempts,
+      createdAt: row.created_at,
+    }));
+  }
+
+  /** Logs an attempt and moves its delivery on: delivered, due again at `at`, or failed. */
+  async record(delivery: ClaimedDelivery, attempt: Omit<DeliveryAttempt, 'attempt'>, result: AttemptResult): Promise<void> {
+    const client = await this.db.connect();
+    try {
+      await client.query('BEGIN');
+      await client.query(
+        'INSERT INTO delivery_attempts (delivery_id, attempt, started_at, latency_ms, status_code, error, response) VALUES ($1, $2, $3, $4, $5, $6, $7)',
+        [delivery.id, delivery.attempt, attempt.startedAt, attempt.latencyMs, attempt.statusCode, attempt.error, attempt.response],
+      );
+      await client.query(
+        `UPDATE deliveries SET
+           status = $2,
+           next_attempt_at = COALESCE($3, next_attempt_at),
+           last_status_code = $4,
+           last_error = $5,
+           finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE now() END
+         WHERE id = $1 AND status = 'pending'`,
+        [
+          delivery.id,
+          result.next === 'retry' ? 'pending' : result.next,
+          result.next === 'retry' ? result.at : null,
+          result.statusCode ?? null,
+          result.next === 'delivered' ? null : result.error,
+        ],
+      );
+      await client.query('COMMIT');
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  /** A subscription's deliveries, newest first, filtered by status and creation time; `before` is the last id of the page before. */
+  async list(
+    caller: Caller,
+    subscriptionId: string,
+    options: { status?: DeliveryStatus; since?: Date; until?: Date; before?: string; limit: number },
+  ): Promise<Delivery[]> {
+    const { rows } = await this.db.query<DeliveryRow>(
+      `SELECT ${PUBLIC_COLUMNS} FROM deliveries
+       WHERE subscription_id = $1 AND ($2::text IS NULL OR tenant_id = $2)
+         AND ($3::text IS NULL OR status = $3)
+         AND ($4::timestamptz IS NULL OR created_at >= $4) AND ($5::timestamptz IS NULL OR created_at < $5)
+         AND ($6::uuid IS NULL OR (created_at, id) < (SELECT created_at, id FROM deliveries WHERE id = $6))
+       ORDER BY created_at DESC, id DESC LIMIT $7`,
+      [subscriptionId, scope(caller), options.status ?? null, options.since ?? null, options.until ?? null, options.before ?? null, options.limit],
+    );
+    return rows.map(toDelivery);
+  }
+
+  /** One delivery of a subscription, with every attempt. */
+  async get(caller: Caller, subscriptionId: string, id: string): Promise<(Delivery & { log: DeliveryAttempt[] }) | null> {
+    const { rows } = await this.db.query<DeliveryRow>(
+      `SELECT ${PUBLIC_COLUMNS} FROM deliveries WHERE id = $1 AND subscription_id = $2 AND ($3::text IS NULL OR tenant_id = $3)`,
+      [id, subscriptionId, scope(caller)],
+    );
+    if (!rows[0]) return null;
+    const attempts = await this.db.query<{
+      attempt: number;
+      started_at: Date;
+      latency_ms: number;
+      status_code: number | null;
+      error: string | null;
+      response: string | null;
+    }>('SELECT attempt, started_at, latency_ms, status_code, error, response FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt, id', [id]);
+    return {
+      ...toDelivery(rows[0]),
+      log: attempts.rows.map((a) => ({
+        attempt: a.attempt,
+        startedAt: a.started_at.toISOString(),
+        latencyMs: a.latency_ms,
+        statusCode: a.status_code,
+        error: a.error,
+        response: a.response,
+      })),
+    };
+  }
+
+  /** Makes deliveries due now again (same `webhook-id`): one, or every failed one of a subscription since a time. Returns them. */
+  async resend(caller: Caller, subscriptionId: string, which: { id: string } | { failedSince: Date }): Promise<number> {
+    const { rowCount } = await this.db.query(
+      `UPDATE deliveries SET status = 'pending', next_attempt_at = now(), finished_at = NULL
+       WHERE subscription_id = $1 AND ($2::text IS NULL OR tenant_id = $2)
+         AND (($3::uuid IS NOT NULL AND id = $3) OR ($4::timestamptz IS NOT NULL AND status = 'failed' AND created_at >= $4))`,
+      [subscriptionId, scope(caller), 'id' in which ? which.id : null, 'failedSince' in which ? which.failedSince : null],
+    );
+    return rowCount ?? 0;
+  }
+
+  /** Deletes finished deliveries (and their attempts) older than `days`; returns how many. */
+  async purgeFinished(days: number, batch = 10_000): Promise<number> {
+    const { rowCount } = await this.db.query(
+      `DELETE FROM deliveries WHERE id IN (
+         SELECT id FROM deliveries WHERE status <> 'pending' AND finished_at < now() - make_interval(days => $1) LIMIT $2)`,
+      [days, batch],
+    );
+    return rowCount ?? 0;
+  }
+
+  /** Age in seconds of each tenant's oldest pending delivery (tenants with none are not listed). */
+  async oldestPending(): Promise<Array<{ tenantId: string; seconds: number }>> {
+    const { rows } = await this.db.query<{ tenant_id: string; seconds: number }>(
+      `SELECT tenant_id, EXTRACT(EPOCH FROM now() - min(created_at))::float8 AS seconds FROM deliveries WHERE status = 'pending' GROUP BY tenant_id`,
+    );
+    return rows.map((row) => ({ tenantId: row.tenant_id, seconds: row.seconds }));
+  }
+}
+
+function scope(caller: Caller): string | null {
+  return caller.kind === 'tenant' ? caller.tenantId : null;
+}

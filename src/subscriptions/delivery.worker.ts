@@ -1,0 +1,303 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { ConsumerStatus, type AsyncMessage, type Connection, type Consumer } from 'rabbitmq-client';
+import { QUEUES } from '../messaging';
+import type { Logger, Metrics } from '../observability';
+import type { AttemptResult, ClaimedDelivery, DeliveryStore } from './delivery.store';
+import { EndpointError, type EndpointAnswer, type EndpointClient } from './endpoint.client';
+import { matchesFilter } from './event-filter';
+import { signedHeaders } from './signing';
+import type { SubscriptionStore } from './subscription.store';
+
+export interface DeliveryOptions {
+  timeoutMs: number;
+  retryScheduleMs: readonly number[];
+  concurrency: number;
+  endpointConcurrency: number;
+  pollMs: number;
+  logRetentionDays: number;
+}
+
+export interface DeliveryDeps {
+  rabbit: Connection;
+  subscriptions: SubscriptionStore;
+  deliveries: DeliveryStore;
+  client: EndpointClient;
+  options: DeliveryOptions;
+  logger: Logger;
+  metrics: Metrics;
+}
+
+/** Longest Retry-After honoured (a longer one waits this long). */
+const MAX_RETRY_AFTER_MS = 86_400_000;
+const GAUGE_EVERY_MS = 15_000;
+const RETENTION_EVERY_MS = 3_600_000;
+
+/**
+ * ROLE=delivery: fans every event out to its tenant's matching subscriptions (a row per
+ * subscription in PostgreSQL, then the event is acked: a kill -9 in between redelivers it, and the
+ * rows are made once), and makes the deliveries: POST with Standard Webhooks headers, retried on
+ * the schedule until delivered, failed or the subscription is gone.
+ */
+export class DeliveryService {
+  private consumer: Consumer | undefined;
+  private readonly closing = new AbortController();
+  private readonly dispatcher: Dispatcher;
+  private readonly timers: NodeJS.Timeout[] = [];
+
+  constructor(private readonly deps: DeliveryDeps) {
+    this.dispatcher = new Dispatcher(deps);
+  }
+
+  start(): void {
+    this.consumer = this.deps.rabbit.createConsumer(
+      {
+        queue: QUEUES.subscriptionFanout,
+        queueOptions: { queue: QUEUES.subscriptionFanout, durable: true, arguments: { 'x-queue-type': 'quorum' } },
+        qos: { prefetchCount: 32 },
+        concurrency: 32,
+      },
+      (msg) => this.fanOut(msg),
+    );
+    this.consumer.on('error', (err: unknown) => this.deps.logger.warn('fan-out consumer error; it recovers by itself', { cause: String(err) }));
+    this.dispatcher.start();
+    this.timers.push(
+      setInterval(() => void this.measureBacklog(), GAUGE_EVERY_MS),
+      setInterval(() => void this.purgeLog(), RETENTION_EVERY_MS),
+    );
+    void this.measureBacklog();
+    void this.purgeLog();
+  }
+
+  /** Stops taking events, lets the attempts in progress end (each within its timeout); idempotent. */
+  async close(): Promise<void> {
+    this.closing.abort();
+    for (const timer of this.timers) clearInterval(timer);
+    await this.consumer?.close();
+    await this.dispatcher.close();
+    this.deps.client.close();
+  }
+
+  private async fanOut(msg: AsyncMessage): Promise<ConsumerStatus> {
+    const payload = Buffer.isBuffer(msg.body) ? msg.body.toString('utf8') : JSON.stringify(msg.body);
+    let event: { tenantId: string; eventId: string };
+    try {
+      event = parseEvent(payload);
+    } catch (err) {
+      // Not an event of the contract: nothing to deliver (and nothing a retry would mend).
+      this.deps.logger.error('fan-out: not an event, skipped', { routingKey: msg.routingKey, cause: String(err) });
+      return ConsumerStatus.ACK;
+    }
+    for (let failures = 0; ; failures++) {
+      try {
+        const matching = (await this.deps.subscriptions.ofTenant(event.tenantId)).filter((s) => matchesFilter(s.filter, msg.routingKey)).map((s) => s.id);
+        const made = await this.deps.deliveries.fanOut({ ...event, routingKey: msg.routingKey, payload }, matching);
+        if (made > 0) this.dispatcher.wake();
+        return ConsumerStatus.ACK;
+      } catch (err) {
+        // PostgreSQL away: the event is held (unacked) and tried again, never requeued in a loop.
+        if (failures === 0 || failures % 20 === 0) {
+          this.deps.logger.warn('fan-out: deliveries not recorded (PostgreSQL unavailable?); holding the event', {
+            tenantId: event.tenantId,
+            eventId: event.eventId,
+            failures,
+            cause: String(err),
+          });
+        }
+        const waited = await sleep(Math.min(250 * 2 ** failures, 5000), true, { signal: this.closing.signal }).catch(() => false);
+        if (!waited) return ConsumerStatus.REQUEUE;
+      }
+    }
+  }
+
+  private async measureBacklog(): Promise<void> {
+    try {
+      const oldest = await this.deps.deliveries.oldestPending();
+      this.deps.metrics.subscriptionOldestPending.reset();
+      for (const { tenantId, seconds } of oldest) this.deps.metrics.subscriptionOldestPending.set({ tenant: tenantId }, seconds);
+    } catch (err) {
+      this.deps.logger.debug('delivery backlog not measured', { cause: String(err) });
+    }
+  }
+
+  private async purgeLog(): Promise<void> {
+    try {
+      let removed = 0;
+      for (
+        let batch = await this.deps.deliveries.purgeFinished(this.deps.options.logRetentionDays);
+        batch > 0;
+        batch = await this.deps.deliveries.purgeFinished(this.deps.options.logRetentionDays)
+      ) {
+        removed += batch;
+        if (this.closing.signal.aborted) break;
+      }
+      if (removed > 0) this.deps.logger.info('delivery log trimmed', { removed, retentionDays: this.deps.options.logRetentionDays });
+    } catch (err) {
+      this.deps.logger.warn('delivery log not trimmed', { cause: String(err) });
+    }
+  }
+}
+
+function parseEvent(payload: string): { tenantId: string; eventId: string } {
+  const parsed = JSON.parse(payload) as { tenantId?: unknown; eventId?: unknown };
+  if (typeof parsed.tenantId !== 'string' || typeof parsed.eventId !== 'string') throw new Error('no tenantId or eventId');
+  return { tenantId: parsed.tenantId, eventId: parsed.eventId };
+}
+
+/**
+ * Takes due deliveries from PostgreSQL and attempts them: at most `concurrency` at once, at most
+ * `endpointConcurrency` per subscription (a subscription with attempts in progress is not taken
+ * again until they end), so a slow or dead endpoint holds only its own slots.
+ */
+class Dispatcher {
+  private readonly inFlight = new Map<string, number>();
+  private readonly running = new Set<Promise<void>>();
+  private active = 0;
+  private timer: NodeJS.Timeout | undefined;
+  private ticking = false;
+  private again = false;
+  private closed = false;
+
+  constructor(private readonly deps: DeliveryDeps) {}
+
+  start(): void {
+    this.timer = setInterval(() => this.wake(), this.deps.options.pollMs);
+    this.wake();
+  }
+
+  wake(): void {
+    if (this.closed) return;
+    if (this.ticking) {
+      this.again = true;
+      return;
+    }
+    this.ticking = true;
+    void this.tick().finally(() => {
+      this.ticking = false;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+      }
+    });
+  }
+
+  async close(): Promise<void> {
+    this.closed = true;
+    clearInterval(this.timer);
+    await Promise.all([...this.running]);
+  }
+
+  private async tick(): Promise<void> {
+    const free = this.deps.options.concurrency - this.active;
+    if (free <= 0) return;
+    let claimed: ClaimedDelivery[];
+    try {
+      claimed = await this.deps.deliveries.claim({
+        limit: free,
+        perSubscription: this.deps.options.endpointConcurrency,
+        busy: [...this.inFlight.keys()],
+        leaseSeconds: Math.ceil(this.deps.options.timeoutMs / 1000) + 30,
+      });
+    } catch (err) {
+      this.deps.logger.warn('deliveries not taken (PostgreSQL unavailable?)', { cause: String(err) });
+      return;
+    }
+    for (const delivery of claimed) {
+      this.active += 1;
+      this.inFlight.set(delivery.subscriptionId, (this.inFlight.get(delivery.subscriptionId) ?? 0) + 1);
+      const run = this.attempt(delivery).finally(() => {
+        this.active -= 1;
+        const left = (this.inFlight.get(delivery.subscriptionId) ?? 1) - 1;
+        if (left > 0) this.inFlight.set(delivery.subscriptionId, left);
+        else this.inFlight.delete(delivery.subscriptionId);
+        this.running.delete(run);
+        this.wake();
+      });
+      this.running.add(run);
+    }
+    if (claimed.length === free) this.again = true;
+  }
+
+  private async attempt(delivery: ClaimedDelivery): Promise<void> {
+    const { subscriptions, deliveries, client, logger, metrics } = this.deps;
+    const log = {
+      tenantId: delivery.tenantId,
+      subscriptionId: delivery.subscriptionId,
+      deliveryId: delivery.id,
+      webhookId: delivery.webhookId,
+      attempt: delivery.attempt,
+    };
+    try {
+      const subscription = await subscriptions.withSecrets(delivery.subscriptionId);
+      if (!subscription) return; // deleted meanwhile: its deliveries went with it
+      const started = new Date();
+      const startedMs = performance.now();
+      let answer: EndpointAnswer | undefined;
+      let failure: EndpointError | undefined;
+      try {
+        answer = await client.post(subscription.url, delivery.payload, signedHeaders(delivery.webhookId, delivery.payload, subscription.secrets));
+      } catch (err) {
+        failure = err instanceof EndpointError ? err : new EndpointError('endpoint_unreachable', String(err));
+      }
+      const latencyMs = Math.round(performance.now() - startedMs);
+      const result = this.judge(delivery, answer, failure);
+      const outcome = result.next === 'failed' && answer?.statusCode === 410 ? 'gone' : result.next;
+      await deliveries.record(
+        delivery,
+        {
+          startedAt: started.toISOString(),
+          latencyMs,
+          statusCode: answer?.statusCode ?? null,
+          error: failure ? `${failure.code}: ${failure.message}` : null,
+          response: answer?.body ?? null,
+        },
+        result,
+      );
+      metrics.subscriptionDeliveries.inc({ tenant: delivery.tenantId, outcome });
+      metrics.subscriptionAttemptDuration.observe({ outcome }, latencyMs / 1000);
+      if (outcome === 'gone' && (await subscriptions.disable(delivery.subscriptionId, 'gone'))) {
+        metrics.subscriptionsDisabled.inc({ tenant: delivery.tenantId, reason: 'gone' });
+        logger.warn('subscription disabled: its endpoint answered 410 Gone', log);
+      }
+      if (result.next === 'delivered') logger.debug('delivered', { ...log, statusCode: result.statusCode, latencyMs });
+      else
+        logger.info(result.next === 'retry' ? 'delivery attempt failed; retrying' : 'delivery failed', {
+          ...log,
+          error: result.error,
+          latencyMs,
+          nextAttemptAt: result.next === 'retry' ? result.at.toISOString() : undefined,
+        });
+    } catch (err) {
+      // PostgreSQL away after the attempt: the lease runs out and the delivery is attempted again (same webhook-id).
+      logger.warn('delivery attempt not recorded; it will be made again', { ...log, cause: String(err) });
+    }
+  }
+
+  /** What an attempt's answer (or failure) means for the delivery. */
+  private judge(delivery: ClaimedDelivery, answer: EndpointAnswer | undefined, failure: EndpointError | undefined): AttemptResult {
+    const code = answer?.statusCode;
+    if (code !== undefined && code >= 200 && code < 300) return { next: 'delivered', statusCode: code };
+    if (code === 410) return { next: 'failed', statusCode: code, error: 'gone: the endpoint answered 410, the subscription is disabled' };
+    const retryable = code === undefined || code === 408 || code === 429 || code >= 500 || (code >= 300 && code < 400);
+    const error = failure
+      ? `${failure.code}: ${failure.message}`
+      : code !== undefined && code >= 300 && code < 400
+        ? `redirect ${code} not followed`
+        : `http_${code ?? 0}`;
+    if (!retryable) return { next: 'failed', statusCode: code, error };
+    const schedule = this.deps.options.retryScheduleMs;
+    if (delivery.attempt > schedule.length)
+      return { next: 'failed', statusCode: code, error: `retries exhausted (${delivery.attempt} attempts); last: ${error}` };
+    const planned = schedule[delivery.attempt - 1]! * (1 + Math.random() * 0.1);
+    const asked = code === 429 || code === 503 ? retryAfterMs(answer?.headers['retry-after']) : undefined;
+    return { next: 'retry', at: new Date(Date.now() + Math.max(planned, Math.min(asked ?? 0, MAX_RETRY_AFTER_MS))), statusCode: code, error };
+  }
+}
+
+/** `Retry-After` in seconds or as an HTTP date, in ms from now; undefined when absent or unreadable. */
+export function retryAfterMs(header: string | string[] | undefined, now = Date.now()): number | undefined {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim()) * 1000;
+  const at = Date.parse(value);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
