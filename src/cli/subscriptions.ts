@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import { ApiKeyStore, checkEndpointUrl, parseEventFilter, SubscriptionStore, type Caller } from '../subscriptions';
+import { ApiKeyStore, checkEndpointUrl, DeliveryStore, parseEventFilter, SubscriptionStore, type Caller, type DeliveryStatus } from '../subscriptions';
 import { EXIT, fail, runCommand } from './cli-runtime';
 
 const USAGE = `Usage: npm run subscriptions -- <command> [options]
@@ -19,6 +19,12 @@ Subscriptions (what /v1/subscriptions manages, here for every tenant):
   rotate-secret <id> [--overlap-seconds <n>]     (default 86400: the old secret signs that long too)
   delete <id> --yes
 
+Deliveries (what was sent to a subscription's endpoint):
+  deliveries <id> [--status pending|delivered|failed] [--since <ISO time>]
+                                                 newest first, 100 at most
+  resend <id> <delivery id>                      attempt one again now (same webhook-id)
+  replay <id> --since <ISO time>                 attempt again every delivery that failed since then
+
 Needs DATABASE_URL. Output: JSON on stdout. Exit status: 0 done, 1 not found, 2 bad options or configuration.
 `;
 
@@ -33,6 +39,8 @@ const parsed = (() => {
         description: { type: 'string', default: '' },
         paused: { type: 'boolean', default: false },
         'overlap-seconds': { type: 'string', default: '86400' },
+        status: { type: 'string' },
+        since: { type: 'string' },
         yes: { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -58,11 +66,22 @@ const notFound = (what: string): number => {
   process.stderr.write(`no ${what} with this id\n`);
   return EXIT.failures;
 };
-const need = (value: string | undefined, what: string): string => value ?? fail(USAGE, `${command ?? ''}: ${what} is required`);
+const need = (value: string | undefined, what: string): string => {
+  if (value === undefined) return fail(USAGE, `${command ?? ''}: ${what} is required`);
+  // Ids are UUIDs: anything else names nothing (and PostgreSQL would refuse the query).
+  if (what.endsWith(' id') && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(value)) fail(USAGE, `${what}: not an id (a UUID)`);
+  return value;
+};
 
 void runCommand(async ({ database, config, tenants }) => {
   if (!database) return fail(USAGE, 'DATABASE_URL is not set: subscriptions live in PostgreSQL');
   const subscriptions = new SubscriptionStore(database);
+  const deliveries = new DeliveryStore(database);
+  const since = (): Date | undefined => {
+    if (values.since === undefined) return undefined;
+    const at = new Date(values.since);
+    return Number.isNaN(at.getTime()) ? fail(USAGE, '--since: an ISO time, e.g. 2026-12-01T00:00:00Z') : at;
+  };
   const apiKeys = new ApiKeyStore(database);
   const checkTenant = async (tenantId: string): Promise<string> => {
     if ((await tenants.knows(tenantId)) === false) fail(USAGE, `--tenant: no tenant "${tenantId}"`);
@@ -108,6 +127,23 @@ void runCommand(async ({ database, config, tenants }) => {
     case 'delete':
       if (!values.yes) fail(USAGE, 'delete needs --yes');
       return (await subscriptions.delete(admin, need(id, 'the subscription id'))) ? print({ deleted: id }) : notFound('subscription');
+    case 'deliveries': {
+      const status = values.status as DeliveryStatus | undefined;
+      if (status !== undefined && !['pending', 'delivered', 'failed'].includes(status)) fail(USAGE, '--status: pending, delivered or failed');
+      const subscriptionId = need(id, 'the subscription id');
+      if (!(await subscriptions.get(admin, subscriptionId))) return notFound('subscription');
+      return print(await deliveries.list(admin, subscriptionId, { status, since: since(), limit: 100 }));
+    }
+    case 'resend': {
+      const resent = await deliveries.resend(admin, need(id, 'the subscription id'), { id: need(rest[1], 'the delivery id') });
+      return resent > 0 ? print({ resent }) : notFound('delivery');
+    }
+    case 'replay': {
+      const from = since() ?? fail(USAGE, 'replay: --since is required');
+      const subscriptionId = need(id, 'the subscription id');
+      if (!(await subscriptions.get(admin, subscriptionId))) return notFound('subscription');
+      return print({ resent: await deliveries.resend(admin, subscriptionId, { failedSince: from }) });
+    }
     default:
       return fail(USAGE, `unknown command "${command ?? ''}"`);
   }

@@ -1,9 +1,8 @@
-import { execFile } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import request from 'supertest';
 import { QUEUES } from '../../src/messaging';
 import type { InboundEvent } from '../../src/contract';
+import { runCli } from '../helpers/cli';
 import { tenant } from '../helpers/fixtures';
 import { tenantCacheKey } from '../../support/redis-keys';
 import { Harness, type QueueReader, type RunningService } from '../helpers/harness';
@@ -23,16 +22,7 @@ function payload(wamid: string, t = acme): string {
 }
 
 /** Runs an operator command (`src/cli/*.ts`) as a process, with the harness's environment. */
-function cli(harness: Harness, script: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--no-warnings', '--import', 'tsx', `src/cli/${script}.ts`, ...args],
-      { cwd: join(__dirname, '../..'), env: { PATH: process.env.PATH, HOME: process.env.HOME, ENV_FILE: '/nonexistent', ...harness.env() } },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const cli = (harness: Harness, script: string, args: string[]): ReturnType<typeof runCli> => runCli(script, harness.env(), args);
 
 describe('operations', () => {
   let harness: Harness;

@@ -2,6 +2,7 @@ import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import type { InboundEvent } from '../../src/contract';
 import { SubscriberEndpoint, type EndpointRequest } from '../helpers/endpoint';
+import { runCli } from '../helpers/cli';
 import { tenant } from '../helpers/fixtures';
 import { Harness, type RunningService } from '../helpers/harness';
 import { spawnService, type Spawned } from '../helpers/process';
@@ -27,6 +28,8 @@ interface Created {
   id: string;
   secret: string;
 }
+
+const cli = (env: NodeJS.ProcessEnv, args: string[]): ReturnType<typeof runCli> => runCli('subscriptions', env, args);
 
 const bodyOf = <T>(res: { body: unknown }): T => res.body as T;
 const messageIdOf = (req: EndpointRequest): string | undefined => (JSON.parse(req.body) as InboundEvent).messageId ?? undefined;
@@ -247,6 +250,10 @@ describe('deliveries to tenants’ endpoints', () => {
       expect(resent.status).toBe(202);
       await eventually(() => at('/refusing').length === 3, 20_000, 'the resent delivery');
       expect(at('/refusing')[2]!.headers['webhook-id']).toBe(first!.webhookId);
+      // The operator command sees the same log.
+      const listed = await cli(harness.env({ DATABASE_URL: await harness.database() }), ['deliveries', sub.id, '--status', 'failed']);
+      expect(listed.code).toBe(0);
+      expect((JSON.parse(listed.stdout) as unknown[]).length).toBe(1);
       const replayed = await request(url).post(`/v1/subscriptions/${sub.id}/replay`).set('Authorization', `Bearer ${ADMIN_TOKEN}`).send({ since });
       expect(bodyOf<{ resent: number }>(replayed).resent).toBe(1);
       await eventually(() => at('/refusing').length === 4, 20_000, 'the replayed delivery');

@@ -1,7 +1,6 @@
-import { execFile } from 'node:child_process';
-import { join } from 'node:path';
 import { Client } from 'pg';
 import request from 'supertest';
+import { runCli } from '../helpers/cli';
 import { tenant } from '../helpers/fixtures';
 import { Harness, type RunningService } from '../helpers/harness';
 
@@ -11,17 +10,7 @@ const ADMIN_TOKEN = 'admin-token-for-subscriptions-0123456789';
 const acme = tenant('acme', '890000000000001', 'acme-secret');
 const other = tenant('other', '890000000000002', 'other-secret');
 
-/** `npm run subscriptions -- …` as a process, with the harness's environment. */
-function cli(env: NodeJS.ProcessEnv, args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      ['--no-warnings', '--import', 'tsx', 'src/cli/subscriptions.ts', ...args],
-      { cwd: join(__dirname, '../..'), env: { PATH: process.env.PATH, HOME: process.env.HOME, ENV_FILE: '/nonexistent', ...env } },
-      (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const cli = (env: NodeJS.ProcessEnv, args: string[]): ReturnType<typeof runCli> => runCli('subscriptions', env, args);
 
 /** What the API answers, as far as these tests read it. */
 interface ApiBody {
@@ -78,9 +67,9 @@ describe('the subscriptions API, on PostgreSQL', () => {
       await db.connect();
       try {
         const { rows } = await db.query<{ name: string }>('SELECT name FROM wws_migrations');
-        expect(rows.map((r) => r.name)).toEqual(['1764720000000_subscriptions']);
+        expect(rows.map((r) => r.name)).toEqual(['1764720000000_subscriptions', '1764730000000_deliveries']);
         const tables = await db.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename");
-        expect(tables.rows.map((r) => r.tablename)).toEqual(['api_keys', 'subscriptions', 'wws_migrations']);
+        expect(tables.rows.map((r) => r.tablename)).toEqual(['api_keys', 'deliveries', 'delivery_attempts', 'subscriptions', 'wws_migrations']);
       } finally {
         await db.end();
       }
