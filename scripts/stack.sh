@@ -256,7 +256,8 @@ management_ok() { curl -fsS -u guest:guest "http://127.0.0.1:$MANAGEMENT_PORT/ap
 
 # ---- PostgreSQL --------------------------------------------------------------
 # initdb and pg_ctl refuse root: as root they run as the package's postgres user, on a data dir it
-# can reach (root's home is closed to it).
+# can reach (root's home is closed to it), one per port. STACK_DIR/postgres.started says this stack
+# started it, so that `down` of another stack (another STACK_DIR) leaves it alone.
 pg_dir() { if [ "$(id -u)" = 0 ]; then echo "/var/lib/whatsapp-webhook-service/postgres-$PG_PORT"; else echo "$STACK_DIR/postgres"; fi; }
 as_pg() { if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi; }
 pg_start() {
@@ -267,6 +268,7 @@ pg_start() {
     [ "$(id -u)" != 0 ] || chown postgres:postgres "$dir"
     as_pg "$PG_BIN/initdb" -D "$dir/data" -A trust -U postgres -E UTF8 >"$dir/initdb.log" 2>&1 || die "initdb failed (see $dir/initdb.log)"
   fi
+  mkdir -p "$STACK_DIR" && touch "$STACK_DIR/postgres.started"
   as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -l "$dir/postgres.log" -w -t "$WAIT_SECONDS" \
     -o "-p $PG_PORT -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300" start >/dev/null || die "postgres did not start (see $dir/postgres.log)"
   "$PG_BIN/psql" -h 127.0.0.1 -p "$PG_PORT" -U postgres -d postgres -tAc "SELECT 1 FROM pg_database WHERE datname = 'wws'" | grep -q 1 ||
@@ -276,6 +278,7 @@ pg_stop() {
   local dir; dir=$(pg_dir)
   [ -f "$dir/data/postmaster.pid" ] || die "postgres was not started by this script"
   as_pg "$PG_BIN/pg_ctl" -D "$dir/data" -m fast -w stop >/dev/null
+  rm -f "$STACK_DIR/postgres.started"
 }
 pg_up() {
   if pg_ok; then log "postgres: reusing the one that answers"; return; fi
@@ -345,7 +348,7 @@ cmd_up() { # [svc...]
 cmd_down() {
   local n
   [ -f "$STACK_DIR/s3/server.pid" ] && s3_stop
-  [ -f "$(pg_dir)/data/postmaster.pid" ] && pg_stop
+  [ -f "$STACK_DIR/postgres.started" ] && [ -f "$(pg_dir)/data/postmaster.pid" ] && pg_stop
   for n in 5 4 3 2 1; do [ -f "$(rabbit_dir "$n")/.erlang.cookie" ] && rabbit_shutdown "$n"; done
   for n in 1 2 3; do sentinel_stop "$n"; done
   for n in 2 1; do [ -f "$(redis_dir "$n")/redis.pid" ] && redis_stop "$n"; done

@@ -1,10 +1,10 @@
-import type { Router } from 'express';
+import { Router } from 'express';
 import { adminRoutes, ReplayService } from './admin';
 import type { Infrastructure } from './bootstrap/infrastructure';
 import type { Readiness } from './observability';
 import { TenantRateLimiter } from './cache';
 import { BodyBudget, createApp, WebhookIntake, WebhookRateLimit, type Receiver } from './receiver';
-import { ApiKeyStore, apiKeyRoutes, DeliveryStore, SubscriptionStore, subscriptionRoutes } from './subscriptions';
+import { ApiKeyStore, apiKeyRoutes, DeliveryStore, SubscriptionStore, subscriptionRoutes, type Database } from './subscriptions';
 
 /**
  * Composition root of the receiver (ROLE=api, and the HTTP side of ROLE=all). The admin routes
@@ -33,7 +33,8 @@ export function createApiApp(infra: Infrastructure, readiness: Readiness, ports:
     intake,
     rateLimit,
     admin: ports.adminElsewhere ? undefined : createAdminRouter(infra),
-    api: createSubscriptionRouter(infra),
+    // With ADMIN_PORT the operator's token works on that port only: the public copy takes tenant keys alone.
+    api: createSubscriptionRouter(infra, !ports.adminElsewhere),
     serveMetrics: !ports.metricsElsewhere,
     bodyLimitBytes: http.bodyLimitBytes,
     bodyBudget: new BodyBudget(http.maxInflightBytes, infra.metrics.receiverInflightBytes),
@@ -41,8 +42,12 @@ export function createApiApp(infra: Infrastructure, readiness: Readiness, ports:
   });
 }
 
-/** `/admin/*`, or undefined (and a log line saying so) when ADMIN_TOKEN is not set. */
-export function createAdminRouter(infra: Infrastructure): Router | undefined {
+/**
+ * `/admin/*`, or undefined (and a log line saying so) when ADMIN_TOKEN is not set. On ADMIN_PORT
+ * (`onAdminPort`) it also serves `/v1/subscriptions` for the operator's token, which the public port
+ * then refuses.
+ */
+export function createAdminRouter(infra: Infrastructure, onAdminPort = false): Router | undefined {
   const token = infra.config.adminToken;
   if (!token) {
     infra.logger.info('admin routes disabled: ADMIN_TOKEN is not set');
@@ -51,13 +56,7 @@ export function createAdminRouter(infra: Infrastructure): Router | undefined {
   return adminRoutes({
     token,
     cacheControl: infra.cacheControl,
-    more: infra.database
-      ? apiKeyRoutes({
-          apiKeys: new ApiKeyStore(infra.database),
-          knowsTenant: (id) => infra.tenants.knows(id),
-          logger: infra.logger.child({ component: 'api-keys' }),
-        })
-      : undefined,
+    more: infra.database ? adminDatabaseRoutes(infra, infra.database, onAdminPort) : undefined,
     replay: new ReplayService(infra.rawStore, infra.handoffPublisher, infra.dedupStore('ev'), infra.tenants, infra.logger.child({ component: 'replay' }), {
       dedupWindowSeconds: infra.config.dedupTtlSeconds,
       shards: infra.config.rabbitmq.shards,
@@ -65,8 +64,19 @@ export function createAdminRouter(infra: Infrastructure): Router | undefined {
   });
 }
 
-/** `/v1/subscriptions`, or undefined (and a log line saying so) when DATABASE_URL is not set. */
-function createSubscriptionRouter(infra: Infrastructure): Router | undefined {
+/** `/admin/api-keys`, and on ADMIN_PORT the operator's `/v1/subscriptions`. */
+function adminDatabaseRoutes(infra: Infrastructure, database: Database, onAdminPort: boolean): Router {
+  const router = Router();
+  router.use(
+    apiKeyRoutes({ apiKeys: new ApiKeyStore(database), knowsTenant: (id) => infra.tenants.knows(id), logger: infra.logger.child({ component: 'api-keys' }) }),
+  );
+  const subscriptions = onAdminPort ? createSubscriptionRouter(infra, true) : undefined;
+  if (subscriptions) router.use(subscriptions);
+  return router;
+}
+
+/** `/v1/subscriptions`, or undefined (and a log line saying so) when DATABASE_URL is not set. `acceptAdmin`: the operator's token works here too. */
+function createSubscriptionRouter(infra: Infrastructure, acceptAdmin: boolean): Router | undefined {
   if (!infra.database) {
     infra.logger.info('subscriptions API disabled: DATABASE_URL is not set');
     return undefined;
@@ -75,7 +85,7 @@ function createSubscriptionRouter(infra: Infrastructure): Router | undefined {
     subscriptions: new SubscriptionStore(infra.database),
     deliveries: new DeliveryStore(infra.database),
     apiKeys: new ApiKeyStore(infra.database),
-    adminToken: infra.config.adminToken,
+    adminToken: acceptAdmin ? infra.config.adminToken : undefined,
     knowsTenant: (id) => infra.tenants.knows(id),
     endpoints: infra.config.endpoints,
     logger: infra.logger.child({ component: 'subscriptions' }),

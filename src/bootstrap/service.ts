@@ -45,7 +45,7 @@ export async function startService(config: Config, logger: Logger, metrics: Metr
     const { app, listener } = opsRole ? opsOnly(createWorkerOpsApp(infra, readiness, !ports.metricsElsewhere)) : createApiApp(infra, readiness, ports);
     const server = await listen(listener, opsRole ? config.http.workerPort : config.http.port, config.http);
     servers.push(server);
-    const admin = adminPort !== undefined && !opsRole ? createAdminRouter(infra) : undefined;
+    const admin = adminPort !== undefined && !opsRole ? createAdminRouter(infra, true) : undefined;
     const privateUrls = new Map<number, string>();
     for (const port of new Set([adminPort, metricsPort])) {
       if (port === undefined) continue;

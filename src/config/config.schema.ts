@@ -234,7 +234,9 @@ export const envSchema = z.object({
       'PostgreSQL for event subscriptions and tenant API keys (postgres://user:pass@host:5432/db); migrated at start. Unset: /v1/subscriptions and /admin/api-keys do not exist. The webhook path never uses it.',
     secret: true,
   }),
-  DATABASE_POOL_SIZE: variable(positiveInt.max(100).default(10), { description: 'PostgreSQL connections this process may open at once.' }),
+  DATABASE_POOL_SIZE: variable(positiveInt.max(200).default(20), {
+    description: 'PostgreSQL connections this process may open at once (the delivery role uses up to about DELIVERY_CONCURRENCY at a peak).',
+  }),
   DELIVERY_TIMEOUT_MS: variable(positiveInt.max(120_000).default(10_000), {
     description: "How long a tenant's endpoint has to answer one delivery attempt (connect, send, answer); past it the attempt failed and is retried.",
   }),

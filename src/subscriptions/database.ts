@@ -12,7 +12,16 @@ export type Database = Pool;
 
 /** A pool of at most `poolSize` connections; an idle connection's error is logged, never thrown. */
 export function createDatabase(options: { url: string; poolSize: number }, logger: Logger): Database {
-  const pool = new Pool({ connectionString: options.url, max: options.poolSize, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 30_000 });
+  // Bounded everywhere: a query hung on a half-open connection (a failover) must fail, not stall the dispatcher.
+  const pool = new Pool({
+    connectionString: options.url,
+    max: options.poolSize,
+    connectionTimeoutMillis: 10_000,
+    idleTimeoutMillis: 30_000,
+    statement_timeout: 15_000,
+    query_timeout: 20_000,
+    keepAlive: true,
+  });
   pool.on('error', (err) => logger.warn('idle PostgreSQL connection failed', { cause: String(err) }));
   return pool;
 }

@@ -51,7 +51,7 @@ interface DeliveryRow {
   payload: string;
   status: DeliveryStatus;
   attempts: number;
-  next_attempt_at: Date;
+  next_attempt_at: Date | number;
   last_status_code: number | null;
   last_error: string | null;
   created_at: Date;
@@ -71,7 +71,8 @@ function toDelivery(row: Omit<DeliveryRow, 'payload'>): Delivery {
     webhookId: row.webhook_id,
     status: row.status,
     attempts: row.attempts,
-    nextAttemptAt: row.status === 'pending' ? row.next_attempt_at.toISOString() : null,
+    // Null once finished, and while parked (its subscription paused or disabled: `infinity`, which pg reads as a number).
+    nextAttemptAt: row.status === 'pending' && row.next_attempt_at instanceof Date ? row.next_attempt_at.toISOString() : null,
     lastStatusCode: row.last_status_code,
     lastError: row.last_error,
     createdAt: row.created_at.toISOString(),
@@ -96,13 +97,15 @@ export class DeliveryStore {
 
   /**
    * One delivery per matching subscription of the event's tenant (enabled or not: a paused one
-   * gets them once resumed); nothing new when the event was fanned out before. Returns how many were made.
+   * gets them once resumed, parked meanwhile at `infinity` so no claim scans them); nothing new
+   * when the event was fanned out before. Returns how many were made.
    */
   async fanOut(event: { tenantId: string; eventId: string; routingKey: string; payload: string }, subscriptionIds: readonly string[]): Promise<number> {
     if (subscriptionIds.length === 0) return 0;
     const { rowCount } = await this.db.query(
-      `INSERT INTO deliveries (id, subscription_id, tenant_id, event_id, routing_key, webhook_id, payload)
-       SELECT gen_random_uuid(), s, $1, $2, $3, $4, $5 FROM unnest($6::uuid[]) AS s
+      `INSERT INTO deliveries (id, subscription_id, tenant_id, event_id, routing_key, webhook_id, payload, next_attempt_at)
+       SELECT gen_random_uuid(), s.id, $1, $2, $3, $4, $5, CASE WHEN s.enabled THEN now() ELSE 'infinity'::timestamptz END
+       FROM subscriptions s WHERE s.id = ANY($6::uuid[])
        ON CONFLICT (subscription_id, event_id) DO NOTHING`,
       [event.tenantId, event.eventId, event.routingKey, `msg_${event.eventId}`, event.payload, subscriptionIds],
     );
@@ -157,13 +160,15 @@ export class DeliveryStore {
            last_status_code = $4,
            last_error = $5,
            finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE now() END
-         WHERE id = $1 AND status = 'pending'`,
+         WHERE id = $1 AND status = 'pending' AND attempts = $6`,
         [
           delivery.id,
           result.next === 'retry' ? 'pending' : result.next,
           result.next === 'retry' ? result.at : null,
           result.statusCode ?? null,
           result.next === 'delivered' ? null : result.error,
+          // Only the claim that made this attempt settles it: a resend or a lapsed lease since then has its own.
+          delivery.attempt,
         ],
       );
       await client.query('COMMIT');
@@ -186,7 +191,7 @@ export class DeliveryStore {
        WHERE subscription_id = $1 AND ($2::text IS NULL OR tenant_id = $2)
          AND ($3::text IS NULL OR status = $3)
          AND ($4::timestamptz IS NULL OR created_at >= $4) AND ($5::timestamptz IS NULL OR created_at < $5)
-         AND ($6::uuid IS NULL OR (created_at, id) < (SELECT created_at, id FROM deliveries WHERE id = $6))
+         AND ($6::uuid IS NULL OR (created_at, id) < (SELECT created_at, id FROM deliveries WHERE id = $6 AND subscription_id = $1))
        ORDER BY created_at DESC, id DESC LIMIT $7`,
       [subscriptionId, scope(caller), options.status ?? null, options.since ?? null, options.until ?? null, options.before ?? null, options.limit],
     );
@@ -207,7 +212,7 @@ export class DeliveryStore {
       status_code: number | null;
       error: string | null;
       response: string | null;
-    }>('SELECT attempt, started_at, latency_ms, status_code, error, response FROM delivery_attempts WHERE delivery_id = $1 ORDER BY attempt, id', [id]);
+    }>('SELECT attempt, started_at, latency_ms, status_code, error, response FROM delivery_attempts WHERE delivery_id = $1 ORDER BY id', [id]);
     return {
       ...toDelivery(rows[0]),
       log: attempts.rows.map((a) => ({
@@ -221,12 +226,16 @@ export class DeliveryStore {
     };
   }
 
-  /** Makes deliveries due now again (same `webhook-id`): one, or every failed one of a subscription since a time. Returns them. */
+  /**
+   * Makes deliveries due now again (same `webhook-id`), with the whole retry schedule before them:
+   * one, or every one of a subscription that failed since a time. Returns how many.
+   */
   async resend(caller: Caller, subscriptionId: string, which: { id: string } | { failedSince: Date }): Promise<number> {
     const { rowCount } = await this.db.query(
-      `UPDATE deliveries SET status = 'pending', next_attempt_at = now(), finished_at = NULL
+      `UPDATE deliveries d SET status = 'pending', attempts = 0, finished_at = NULL,
+         next_attempt_at = CASE WHEN (SELECT enabled FROM subscriptions WHERE id = d.subscription_id) THEN now() ELSE 'infinity'::timestamptz END
        WHERE subscription_id = $1 AND ($2::text IS NULL OR tenant_id = $2)
-         AND (($3::uuid IS NOT NULL AND id = $3) OR ($4::timestamptz IS NOT NULL AND status = 'failed' AND created_at >= $4))`,
+         AND (($3::uuid IS NOT NULL AND id = $3) OR ($4::timestamptz IS NOT NULL AND status = 'failed' AND finished_at >= $4))`,
       [subscriptionId, scope(caller), 'id' in which ? which.id : null, 'failedSince' in which ? which.failedSince : null],
     );
     return rowCount ?? 0;

@@ -153,7 +153,7 @@ class Dispatcher {
   private readonly running = new Set<Promise<void>>();
   private active = 0;
   private timer: NodeJS.Timeout | undefined;
-  private ticking = false;
+  private ticking: Promise<void> | undefined;
   private again = false;
   private closed = false;
 
@@ -170,9 +170,8 @@ class Dispatcher {
       this.again = true;
       return;
     }
-    this.ticking = true;
-    void this.tick().finally(() => {
-      this.ticking = false;
+    this.ticking = this.tick().finally(() => {
+      this.ticking = undefined;
       if (this.again) {
         this.again = false;
         this.wake();
@@ -180,9 +179,11 @@ class Dispatcher {
     });
   }
 
+  /** No new claim; waits for one under way (what it took is leased here and attempted) and every attempt in progress. */
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
+    await this.ticking;
     await Promise.all([...this.running]);
   }
 

@@ -20,10 +20,15 @@ for (const [net, prefix] of [
 ] as const)
   PRIVATE.addSubnet(net, prefix, 'ipv4');
 for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
+  ['::', 96], // unspecified, loopback and IPv4-compatible (::a.b.c.d)
+  ['::ffff:0:0:0', 96], // SIIT
+  ['64:ff9b::', 96], // NAT64: reaches the IPv4 address inside
+  ['64:ff9b:1::', 48],
+  ['100::', 64], // discard
+  ['2002::', 16], // 6to4: an IPv4 address inside
   ['fc00::', 7],
   ['fe80::', 10],
+  ['fec0::', 10],
   ['ff00::', 8],
 ] as const)
   PRIVATE.addSubnet(net, prefix, 'ipv6');

@@ -40,8 +40,10 @@ export class EndpointClient {
   ) {
     const lookup = guardedLookup(rules);
     this.agents = {
-      http: new http.Agent({ keepAlive: true, maxSockets: 8, lookup }),
-      https: new https.Agent({ keepAlive: true, maxSockets: 8, lookup }),
+      // No per-host socket cap: the dispatcher bounds attempts per subscription, and a cap per host would let
+      // two slow subscriptions on one shared webhook host hold up every other tenant's on that host.
+      http: new http.Agent({ keepAlive: true, maxSockets: Infinity, lookup }),
+      https: new https.Agent({ keepAlive: true, maxSockets: Infinity, lookup }),
     };
   }
 
@@ -49,7 +51,7 @@ export class EndpointClient {
     const target = new URL(url);
     const host = target.hostname.replace(/^\[|\]$/g, '');
     if (isIP(host) !== 0 && !allowed(host, this.rules)) {
-      return Promise.reject(new EndpointError('endpoint_address_refused', `${host} is a private, loopback or link-local address`));
+      return Promise.reject(new EndpointError('endpoint_address_refused', `${host} is not a public address`));
     }
     const secure = target.protocol === 'https:';
     const body = Buffer.from(payload);
@@ -109,12 +111,8 @@ function guardedLookup(rules: EndpointRules): LookupFunction {
     dnsLookup(hostname, { ...options, all: true }, (err, addresses: LookupAddress[]) => {
       if (err) return callback(err, '', 0);
       const refused = addresses.find((a) => !allowed(a.address, rules));
-      if (refused)
-        return callback(
-          new EndpointError('endpoint_address_refused', `${hostname} resolves to ${refused.address}, a private, loopback or link-local address`),
-          '',
-          0,
-        );
+      // Which address is not said: the log a tenant reads must not map our network for it.
+      if (refused) return callback(new EndpointError('endpoint_address_refused', `${hostname} resolves to an address that is not public`), '', 0);
       if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
       callback(null, addresses[0]!.address, addresses[0]!.family);
     });

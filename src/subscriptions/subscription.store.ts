@@ -74,14 +74,26 @@ export class SubscriptionStore {
     fields: { url: string; description: string; filter: string[]; enabled: boolean },
   ): Promise<{ subscription: Subscription; secret: string } | 'too_many'> {
     const secret = newSigningSecret();
-    const { rows } = await this.db.query<SubscriptionRow>(
-      `INSERT INTO subscriptions (id, tenant_id, url, description, event_filter, enabled, secret)
-       SELECT $1, $2, $3, $4, $5, $6, $7
-       WHERE (SELECT count(*) FROM subscriptions WHERE tenant_id = $2) < $8
-       RETURNING *`,
-      [randomUUID(), tenantId, fields.url, fields.description, fields.filter, fields.enabled, secret, MAX_SUBSCRIPTIONS_PER_TENANT],
-    );
-    return rows[0] ? { subscription: toSubscription(rows[0]), secret } : 'too_many';
+    const client = await this.db.connect();
+    try {
+      await client.query('BEGIN');
+      // One creation per tenant at a time, so the limit holds under concurrent requests.
+      await client.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`subscriptions:${tenantId}`]);
+      const { rows } = await client.query<SubscriptionRow>(
+        `INSERT INTO subscriptions (id, tenant_id, url, description, event_filter, enabled, secret)
+         SELECT $1, $2, $3, $4, $5, $6, $7
+         WHERE (SELECT count(*) FROM subscriptions WHERE tenant_id = $2) < $8
+         RETURNING *`,
+        [randomUUID(), tenantId, fields.url, fields.description, fields.filter, fields.enabled, secret, MAX_SUBSCRIPTIONS_PER_TENANT],
+      );
+      await client.query('COMMIT');
+      return rows[0] ? { subscription: toSubscription(rows[0]), secret } : 'too_many';
+    } catch (err) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw err;
+    } finally {
+      client.release();
+    }
   }
 
   /** A page in creation order; `after` is the last id of the page before. */
@@ -90,7 +102,7 @@ export class SubscriptionStore {
     const { rows } = await this.db.query<SubscriptionRow>(
       `SELECT * FROM subscriptions
        WHERE ($1::text IS NULL OR tenant_id = $1)
-         AND ($2::uuid IS NULL OR (created_at, id) > (SELECT created_at, id FROM subscriptions WHERE id = $2))
+         AND ($2::uuid IS NULL OR (created_at, id) > (SELECT created_at, id FROM subscriptions WHERE id = $2 AND ($1::text IS NULL OR tenant_id = $1)))
        ORDER BY created_at, id LIMIT $3`,
       [tenantId, options.after ?? null, options.limit],
     );
@@ -115,6 +127,7 @@ export class SubscriptionStore {
        RETURNING *`,
       [id, scope(caller), changes.url ?? null, changes.description ?? null, changes.filter ?? null, changes.enabled ?? null],
     );
+    if (rows[0] && changes.enabled !== undefined) await this.park(id, !changes.enabled);
     return rows[0] ? toSubscription(rows[0]) : null;
   }
 
@@ -154,7 +167,21 @@ export class SubscriptionStore {
       id,
       reason,
     ]);
+    if ((rowCount ?? 0) > 0) await this.park(id, true);
     return (rowCount ?? 0) > 0;
+  }
+
+  /**
+   * A paused or disabled subscription's pending deliveries wait at `infinity` (no claim scans them);
+   * resumed, they are due at once. A delivery in an attempt right now keeps its lease either way.
+   */
+  private async park(id: string, parked: boolean): Promise<void> {
+    await this.db.query(
+      parked
+        ? "UPDATE deliveries SET next_attempt_at = 'infinity' WHERE subscription_id = $1 AND status = 'pending' AND next_attempt_at <= now()"
+        : "UPDATE deliveries SET next_attempt_at = now() WHERE subscription_id = $1 AND status = 'pending' AND next_attempt_at = 'infinity'",
+      [id],
+    );
   }
 
   /** A subscription with the secrets that sign now (the current one, and the previous one while its overlap lasts). */

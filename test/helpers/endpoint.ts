@@ -22,9 +22,12 @@ export interface EndpointAnswer {
  */
 export class SubscriberEndpoint {
   readonly requests: EndpointRequest[] = [];
+  /** TCP connections opened to it (a refused address opens none). */
+  connections = 0;
   answer: (req: EndpointRequest) => EndpointAnswer = () => ({ status: 200 });
   private server: Server | undefined;
   url = '';
+  port = 0;
 
   async start(): Promise<this> {
     this.server = createServer((req, res) => {
@@ -39,8 +42,10 @@ export class SubscriberEndpoint {
         else send();
       });
     });
+    this.server.on('connection', () => (this.connections += 1));
     await new Promise<void>((resolve) => this.server!.listen(0, '127.0.0.1', resolve));
-    this.url = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
+    this.port = (this.server.address() as AddressInfo).port;
+    this.url = `http://127.0.0.1:${this.port}`;
     return this;
   }
 

@@ -1,6 +1,9 @@
+import { lookup } from 'node:dns/promises';
+import { hostname } from 'node:os';
 import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import type { InboundEvent } from '../../src/contract';
+import { isPrivateAddress } from '../../src/subscriptions';
 import { SubscriberEndpoint, type EndpointRequest } from '../helpers/endpoint';
 import { runCli } from '../helpers/cli';
 import { tenant } from '../helpers/fixtures';
@@ -250,6 +253,12 @@ describe('deliveries to tenants’ endpoints', () => {
       expect(resent.status).toBe(202);
       await eventually(() => at('/refusing').length === 3, 20_000, 'the resent delivery');
       expect(at('/refusing')[2]!.headers['webhook-id']).toBe(first!.webhookId);
+      // Resent with the whole schedule before it: its attempts count again from one, the log keeps both.
+      const resentOne = async (): Promise<{ status: string; attempts: number; log: Array<{ statusCode: number }> }> =>
+        bodyOf(await request(url).get(`/v1/subscriptions/${sub.id}/deliveries/${first!.id}`).set('Authorization', `Bearer ${ADMIN_TOKEN}`));
+      await eventually(async () => (await resentOne()).status === 'delivered', 10_000, 'the resent delivery recorded');
+      expect((await resentOne()).attempts).toBe(1);
+      expect((await resentOne()).log.map((a) => a.statusCode)).toEqual([400, 200]);
       // The operator command sees the same log.
       const listed = await cli(harness.env({ DATABASE_URL: await harness.database() }), ['deliveries', sub.id, '--status', 'failed']);
       expect(listed.code).toBe(0);
@@ -295,6 +304,47 @@ describe('deliveries to tenants’ endpoints', () => {
     const text = await (await fetch(`${url}/metrics`)).text();
     expect(text).toMatch(/subscription_delivery_attempt_seconds_bucket/);
     expect(text).toMatch(/subscription_oldest_undelivered_seconds/);
+  });
+});
+
+describe('an endpoint whose name resolves to our own network', () => {
+  it('when it was accepted at creation (a host name), then the delivery is refused before any connection is opened', async () => {
+    // This machine's own name: an ordinary host name when registered, a private address when resolved.
+    const name = hostname();
+    const { address } = await lookup(name);
+    expect(isPrivateAddress(address)).toBe(true);
+    const harness = await Harness.create('delivery-ssrf', [acme]);
+    const endpoint = await new SubscriberEndpoint().start();
+    try {
+      const strict = await harness.start('all', {
+        ADMIN_TOKEN,
+        DATABASE_URL: await harness.database(),
+        DELIVERY_RETRY_SCHEDULE_MS: '200',
+        DELIVERY_POLL_MS: '100',
+      });
+      const created = await request(strict.handle.url)
+        .post('/v1/subscriptions')
+        .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+        .send({ tenantId: 'acme', url: `https://${name}:${endpoint.port}/hook`, filter: ['message.*'] });
+      expect(created.status).toBe(201);
+      const id = bodyOf<Created>(created).id;
+      const wamid = `wamid.ssrf-${harness.id}`;
+      await harness.post(strict, webhook(acme.businessAccountId, [messagesChange({ messages: [text(wamid, 'x')] })]), acme.appSecret);
+      const list = async (): Promise<Array<{ status: string; attempts: number; lastError: string | null }>> =>
+        bodyOf<{ data: Array<{ status: string; attempts: number; lastError: string | null }> }>(
+          await request(strict.handle.url).get(`/v1/subscriptions/${id}/deliveries`).set('Authorization', `Bearer ${ADMIN_TOKEN}`),
+        ).data;
+      await eventually(async () => (await list())[0]?.status === 'failed', 20_000, 'the delivery to fail');
+      const [delivery] = await list();
+      expect(delivery!.attempts).toBe(2);
+      expect(delivery!.lastError).toMatch(new RegExp(`^retries exhausted .*endpoint_address_refused: ${name} resolves to an address that is not public`));
+      // The address itself is not told (the log is the tenant's to read).
+      expect(delivery!.lastError).not.toContain(address);
+      expect(endpoint.connections).toBe(0);
+    } finally {
+      await endpoint.stop();
+      await harness.close();
+    }
   });
 });
 

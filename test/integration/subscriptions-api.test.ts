@@ -302,6 +302,27 @@ describe('the subscriptions API, on PostgreSQL', () => {
   });
 });
 
+describe('the subscriptions API with ADMIN_PORT', () => {
+  it('when the operator token is sent to the public port, then 401; on the admin port it works, and tenant keys stay on the public one', async () => {
+    const harness = await Harness.create('subscriptions-admin-port', [acme]);
+    try {
+      const api = await harness.start('api', { ADMIN_TOKEN, ADMIN_PORT: '0', DATABASE_URL: await harness.database() });
+      const adminUrl = api.handle.adminUrl!;
+      const publicAnswer = await request(api.handle.url).get('/v1/subscriptions').set('Authorization', `Bearer ${ADMIN_TOKEN}`);
+      expect(publicAnswer.status).toBe(401);
+      expect((await request(adminUrl).get('/v1/subscriptions').set('Authorization', `Bearer ${ADMIN_TOKEN}`)).status).toBe(200);
+      const key = (await request(adminUrl).post('/admin/api-keys').set('Authorization', `Bearer ${ADMIN_TOKEN}`).send({ tenantId: 'acme', name: 'x' }))
+        .body as { key: string };
+      expect((await request(api.handle.url).get('/v1/subscriptions').set('Authorization', `Bearer ${key.key}`)).status).toBe(200);
+      expect(
+        (await request(api.handle.url).post('/admin/api-keys').set('Authorization', `Bearer ${ADMIN_TOKEN}`).send({ tenantId: 'acme', name: 'y' })).status,
+      ).toBe(404);
+    } finally {
+      await harness.close();
+    }
+  });
+});
+
 describe('the subscriptions API without a database', () => {
   it('when DATABASE_URL is not set, then /v1/subscriptions does not exist', async () => {
     const harness = await Harness.create('no-database', [acme]);
