@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import type { LoopResult } from './ceilings';
 import type { HostileResult } from './hostile';
 import type { PhaseSummary } from './load';
+import type { DeliveryPhaseResult } from './delivery-phase';
 import type { OrderPhaseResult } from './order-phase';
 
 export interface ProfileLine {
@@ -35,6 +36,8 @@ export interface BenchReport {
   hostile?: HostileResult;
   /** Per-conversation order with slow media in the mix (absent in reports from before the phase existed). */
   order?: OrderPhaseResult;
+  /** Event subscriptions: a backlog drained, end to end to the subscriber, loss by delivery (absent before the phase existed). */
+  deliveries?: DeliveryPhaseResult;
   /** CPU milliseconds each part used per acknowledged webhook, over the whole loaded run and its drain. */
   cpu?: { webhooks: number; events: number; msPerWebhook: Record<string, number> };
   profile?: { receiver: ProfileLine[]; worker: ProfileLine[] };
@@ -71,6 +74,27 @@ export function targets(r: BenchReport): Array<{ target: string; measured: strin
     { target: 'receiver RSS ≤ 256 MB', measured: `${r.rssMb.receiver} MB`, met: r.rssMb.receiver <= 256 },
     ...(r.hostile ? hostileTargets(r.hostile) : []),
     ...(r.order ? orderTargets(r.order) : []),
+    ...(r.deliveries ? deliveryTargets(r.deliveries) : []),
+  ];
+}
+
+function deliveryTargets({ backlog, endToEnd, loss }: DeliveryPhaseResult): Array<{ target: string; measured: string; met: boolean }> {
+  return [
+    {
+      target: '≥ 1,000 deliveries/s to subscribers (one delivery process)',
+      measured: `${backlog.perSecond}/s (${backlog.events} deliveries of a backlog in ${backlog.seconds} s)`,
+      met: backlog.perSecond >= 1000 && backlog.events > 0,
+    },
+    {
+      target: `subscriber end to end p95 ≤ 1 s at ${endToEnd.rate}/s`,
+      measured: `${endToEnd.p95} ms (p50 ${endToEnd.p50} ms, ${endToEnd.events} deliveries)`,
+      met: endToEnd.p95 <= 1000 && endToEnd.events > 0,
+    },
+    {
+      target: 'zero loss to subscribers, by delivery',
+      measured: `${loss.received} of ${loss.expected} deliveries, ${copies(loss.duplicates)}`,
+      met: loss.received >= loss.expected && loss.expected > 0,
+    },
   ];
 }
 

@@ -12,6 +12,9 @@
  *   BENCH_RECEIVERS=2        receiver instances, as the receiver Deployment's two pods (one Node process
  *                            runs its JavaScript on one core); the load is spread over them
  *   BENCH_PROFILE=1          CPU-profile the receiver and summarize where its time goes
+ *   BENCH_DELIVERY_WEBHOOKS=5000 event subscriptions: a backlog of this many webhooks drained by one
+ *                            delivery process (deliveries/s), then end to end to the subscriber's endpoint
+ *                            at 500/s; 0 to skip
  *   BENCH_ENV_<NAME>=value   a setting for the service under test (BENCH_ENV_RABBITMQ_PREFETCH=64)
  *   BENCH_RESULTS_DIR, BENCH_UPDATE_README=0, BENCH_SMOKE=1 (tiny run for the test suite)
  *
@@ -32,6 +35,7 @@ import { EventCounter, rawArchived } from './event-counter';
 import { closedLoop, openLoop, type PhaseResult, type PhaseSummary } from './load';
 import { PayloadMix } from './payloads';
 import { hostilePhase } from './hostile';
+import { deliveryPhase } from './delivery-phase';
 import { orderPhase } from './order-phase';
 import { build, cpuSeconds, log, mainThreadProfile, ROOT, rssMb, stack, stackPids, startChild, type Child } from './processes';
 import { renderReadme, renderTable, summarizeProfile, type BenchReport } from './report';
@@ -51,6 +55,7 @@ const PROFILE = process.env.BENCH_PROFILE === '1';
 const RESULTS_DIR = process.env.BENCH_RESULTS_DIR ?? join(ROOT, 'bench/results');
 const UPDATE_README = !SMOKE && process.env.BENCH_UPDATE_README !== '0';
 const DRAIN_TIMEOUT_MS = SMOKE ? 60_000 : 300_000;
+const DELIVERY_WEBHOOKS = Number(process.env.BENCH_DELIVERY_WEBHOOKS ?? (SMOKE ? 100 : 5000));
 
 async function main(): Promise<void> {
   const run = randomUUID().slice(0, 8);
@@ -146,6 +151,24 @@ async function main(): Promise<void> {
   const e2ePhase = service.phases.find((p) => p.targetRate === E2E_TARGET_RATE && p.endToEnd) ?? service.phases[0]!;
   clearInterval(sampler);
 
+  // Event subscriptions, with the rest idle: a delivery process beside receivers and worker. Its
+  // webhooks' events are counted by the phase itself, not in the run's loss figure taken here.
+  const eventsReceived = counter.arrivals.size;
+  const duplicateCopies = counter.copies - counter.arrivals.size;
+  const duplicatesByPhase = counter.duplicatesByPhase(service.phaseOf);
+  const deliveries =
+    DELIVERY_WEBHOOKS > 0
+      ? await deliveryPhase(urls, counter, mix, tenants, {
+          run,
+          dir,
+          env,
+          rate: E2E_TARGET_RATE,
+          seconds: SECONDS,
+          backlogWebhooks: DELIVERY_WEBHOOKS,
+          timeoutMs: DRAIN_TIMEOUT_MS,
+        })
+      : undefined;
+
   // Hostile input, with the service idle: unsigned floods against one receiver.
   log('hostile input: 150 unsigned 3.4 MB POSTs at once, one of 100,000 entries');
   const hostileRedis = new Redis(config.redis.url);
@@ -194,16 +217,17 @@ async function main(): Promise<void> {
     endToEnd: { rate: e2ePhase.targetRate ?? 0, ...(e2ePhase.endToEnd ?? { events: 0, p50: 0, p95: 0 }) },
     loss: {
       expected: service.expected,
-      received: counter.arrivals.size,
-      duplicates: counter.copies - counter.arrivals.size,
-      duplicatesByPhase: counter.duplicatesByPhase(service.phaseOf),
+      received: eventsReceived,
+      duplicates: duplicateCopies,
+      duplicatesByPhase,
       drainSeconds: drained.events,
       archives: { expected: service.acknowledged, written: archived, drainSeconds: drained.archives },
     },
     rssMb: rss,
     hostile,
     order,
-    cpu: { webhooks: service.acknowledged, events: counter.arrivals.size, msPerWebhook: cpuMsPerWebhook },
+    deliveries,
+    cpu: { webhooks: service.acknowledged, events: eventsReceived, msPerWebhook: cpuMsPerWebhook },
     profile: PROFILE
       ? {
           receiver: summarizeProfile(mainThreadProfile(join(dir, 'profile-receiver'))),
@@ -220,7 +244,8 @@ async function main(): Promise<void> {
     log('README performance section updated');
   }
   log(`results in ${join(dir, 'results.json')}`);
-  process.exitCode = report.loss.received === report.loss.expected && archived >= service.acknowledged ? 0 : 1;
+  const deliveriesLost = deliveries ? deliveries.loss.received < deliveries.loss.expected : false;
+  process.exitCode = report.loss.received === report.loss.expected && archived >= service.acknowledged && !deliveriesLost ? 0 : 1;
 }
 
 /** A phase as results.json keeps it: no samples, no `startedAt`. */

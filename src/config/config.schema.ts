@@ -247,8 +247,8 @@ export const envSchema = z.object({
         'Delays before each retry of a delivery that failed retryably (network error, timeout, 408, 429, 5xx), each with up to 10 % jitter; once all are used the delivery has failed. Default: 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, then 12 h four times (about 2.7 days).',
     },
   ),
-  DELIVERY_CONCURRENCY: variable(positiveInt.max(1000).default(32), { description: 'Delivery attempts one process makes at once, over every endpoint.' }),
-  DELIVERY_ENDPOINT_CONCURRENCY: variable(positiveInt.max(100).default(4), {
+  DELIVERY_CONCURRENCY: variable(positiveInt.max(1000).default(64), { description: 'Delivery attempts one process makes at once, over every endpoint.' }),
+  DELIVERY_ENDPOINT_CONCURRENCY: variable(positiveInt.max(100).default(8), {
     description: 'Delivery attempts one process makes at once to one subscription: a slow endpoint holds at most these, never the others.',
   }),
   DELIVERY_POLL_MS: variable(positiveInt.max(60_000).default(500), { description: 'How often the delivery role looks for deliveries that are due.' }),

@@ -10,8 +10,12 @@ const MIGRATIONS_TABLE = 'wws_migrations';
 
 export type Database = Pool;
 
-/** A pool of at most `poolSize` connections; an idle connection's error is logged, never thrown. */
-export function createDatabase(options: { url: string; poolSize: number }, logger: Logger): Database {
+/**
+ * A pool of at most `poolSize` connections; an idle connection's error is logged, never thrown.
+ * `asyncCommit`: its commits do not wait for the WAL flush (for what may be lost in a PostgreSQL
+ * crash without losing anything else: the delivery log).
+ */
+export function createDatabase(options: { url: string; poolSize: number; asyncCommit?: boolean }, logger: Logger): Database {
   // Bounded everywhere: a query hung on a half-open connection (a failover) must fail, not stall the dispatcher.
   const pool = new Pool({
     connectionString: options.url,
@@ -21,6 +25,7 @@ export function createDatabase(options: { url: string; poolSize: number }, logge
     statement_timeout: 15_000,
     query_timeout: 20_000,
     keepAlive: true,
+    ...(options.asyncCommit ? { options: '-c synchronous_commit=off' } : {}),
   });
   pool.on('error', (err) => logger.warn('idle PostgreSQL connection failed', { cause: String(err) }));
   return pool;

@@ -93,7 +93,11 @@ export type AttemptResult =
  * `webhook-id`), and two processes never take the same one (SKIP LOCKED).
  */
 export class DeliveryStore {
-  constructor(private readonly db: Database) {}
+  /** `log`: where attempts are recorded (asynchronous commit, see `record`); the main pool when not given. */
+  constructor(
+    private readonly db: Database,
+    private readonly log: Database = db,
+  ) {}
 
   /**
    * One delivery per matching subscription of the event's tenant (enabled or not: a paused one
@@ -113,11 +117,12 @@ export class DeliveryStore {
   }
 
   /**
-   * Takes due deliveries for an attempt: at most `limit`, at most `perSubscription` of one
-   * subscription, none of `busy` subscriptions (this process is still attempting some), none of a
-   * paused or disabled subscription. Each is leased for `leaseSeconds`.
+   * Takes due deliveries for an attempt: at most `limit`, and of each subscription at most
+   * `perSubscription` minus what this process is attempting of it already (`busy`: subscription id →
+   * attempts in progress), none of a paused or disabled subscription. Each is leased for `leaseSeconds`.
    */
-  async claim(options: { limit: number; perSubscription: number; busy: readonly string[]; leaseSeconds: number }): Promise<ClaimedDelivery[]> {
+  async claim(options: { limit: number; perSubscription: number; busy: ReadonlyMap<string, number>; leaseSeconds: number }): Promise<ClaimedDelivery[]> {
+    const full = [...options.busy].filter(([, n]) => n >= options.perSubscription).map(([id]) => id);
     const { rows } = await this.db.query<DeliveryRow>(
       `WITH candidates AS (
          SELECT d.id, d.subscription_id, d.next_attempt_at FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
@@ -126,12 +131,13 @@ export class DeliveryStore {
          LIMIT $2 * 4
          FOR UPDATE OF d SKIP LOCKED
        ), ranked AS (
-         SELECT id, next_attempt_at, row_number() OVER (PARTITION BY subscription_id ORDER BY next_attempt_at, id) AS n FROM candidates
+         SELECT c.id, c.next_attempt_at, row_number() OVER (PARTITION BY c.subscription_id ORDER BY c.next_attempt_at, c.id) + COALESCE(b.used, 0) AS n
+         FROM candidates c LEFT JOIN unnest($5::uuid[], $6::int[]) AS b (subscription_id, used) ON b.subscription_id = c.subscription_id
        )
        UPDATE deliveries SET next_attempt_at = now() + make_interval(secs => $3), attempts = attempts + 1
        WHERE id IN (SELECT id FROM ranked WHERE n <= $4 ORDER BY next_attempt_at LIMIT $2)
        RETURNING *`,
-      [options.busy, options.limit, options.leaseSeconds, options.perSubscription],
+      [full, options.limit, options.leaseSeconds, options.perSubscription, [...options.busy.keys()], [...options.busy.values()]],
     );
     return rows.map((row) => ({
       id: row.id,
@@ -144,40 +150,48 @@ export class DeliveryStore {
     }));
   }
 
+  /** Claimed deliveries not attempted after all (the process is stopping): due again now, their attempt not counted. */
+  async giveBack(deliveries: readonly ClaimedDelivery[]): Promise<void> {
+    await this.db.query(
+      `UPDATE deliveries d SET next_attempt_at = now(), attempts = d.attempts - 1
+       FROM unnest($1::uuid[], $2::int[]) AS g (id, attempt)
+       WHERE d.id = g.id AND d.status = 'pending' AND d.attempts = g.attempt`,
+      [deliveries.map((d) => d.id), deliveries.map((d) => d.attempt)],
+    );
+  }
+
   /** Logs an attempt and moves its delivery on: delivered, due again at `at`, or failed. */
   async record(delivery: ClaimedDelivery, attempt: Omit<DeliveryAttempt, 'attempt'>, result: AttemptResult): Promise<void> {
-    const client = await this.db.connect();
-    try {
-      await client.query('BEGIN');
-      await client.query(
-        'INSERT INTO delivery_attempts (delivery_id, attempt, started_at, latency_ms, status_code, error, response) VALUES ($1, $2, $3, $4, $5, $6, $7)',
-        [delivery.id, delivery.attempt, attempt.startedAt, attempt.latencyMs, attempt.statusCode, attempt.error, attempt.response],
-      );
-      await client.query(
-        `UPDATE deliveries SET
-           status = $2,
-           next_attempt_at = COALESCE($3, next_attempt_at),
-           last_status_code = $4,
-           last_error = $5,
-           finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE now() END
-         WHERE id = $1 AND status = 'pending' AND attempts = $6`,
-        [
-          delivery.id,
-          result.next === 'retry' ? 'pending' : result.next,
-          result.next === 'retry' ? result.at : null,
-          result.statusCode ?? null,
-          result.next === 'delivered' ? null : result.error,
-          // Only the claim that made this attempt settles it: a resend or a lapsed lease since then has its own.
-          delivery.attempt,
-        ],
-      );
-      await client.query('COMMIT');
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw err;
-    } finally {
-      client.release();
-    }
+    // One statement (atomic on its own), on the log's connections: committed without waiting for the
+    // WAL flush. A crash of PostgreSQL may forget the last moment's records; those deliveries are then
+    // pending again and made again with the same webhook-id (at least once), never lost.
+    await this.log.query(
+      `WITH attempt AS (
+         INSERT INTO delivery_attempts (delivery_id, attempt, started_at, latency_ms, status_code, error, response)
+         VALUES ($1, $6, $7, $8, $9, $10, $11)
+       )
+       UPDATE deliveries SET
+         status = $2,
+         next_attempt_at = COALESCE($3, next_attempt_at),
+         last_status_code = $4,
+         last_error = $5,
+         finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE now() END
+       WHERE id = $1 AND status = 'pending' AND attempts = $6`,
+      [
+        delivery.id,
+        result.next === 'retry' ? 'pending' : result.next,
+        result.next === 'retry' ? result.at : null,
+        result.statusCode ?? null,
+        result.next === 'delivered' ? null : result.error,
+        // Only the claim that made this attempt settles it: a resend or a lapsed lease since then has its own.
+        delivery.attempt,
+        attempt.startedAt,
+        attempt.latencyMs,
+        attempt.statusCode,
+        attempt.error,
+        attempt.response,
+      ],
+    );
   }
 
   /** A subscription's deliveries, newest first, filtered by status and creation time; `before` is the last id of the page before. */

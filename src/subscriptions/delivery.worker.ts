@@ -6,7 +6,7 @@ import type { AttemptResult, ClaimedDelivery, DeliveryStore } from './delivery.s
 import { EndpointError, type EndpointAnswer, type EndpointClient } from './endpoint.client';
 import { matchesFilter } from './event-filter';
 import { signedHeaders } from './signing';
-import type { SubscriptionStore } from './subscription.store';
+import type { SubscriptionStore, SubscriptionWithSecrets } from './subscription.store';
 
 export interface DeliveryOptions {
   timeoutMs: number;
@@ -27,6 +27,13 @@ export interface DeliveryDeps {
   metrics: Metrics;
 }
 
+/**
+ * How long the fan-out and the dispatcher reuse what they read of a tenant's subscriptions (one
+ * query per tenant per second instead of one per event and per attempt): a change (filter, URL,
+ * secret rotation) reaches deliveries within this; pausing is seen at once (claims read it).
+ */
+const SUBSCRIPTION_CACHE_MS = 1000;
+
 /** Longest Retry-After honoured (a longer one waits this long). */
 const MAX_RETRY_AFTER_MS = 86_400_000;
 const GAUGE_EVERY_MS = 15_000;
@@ -43,9 +50,19 @@ export class DeliveryService {
   private readonly closing = new AbortController();
   private readonly dispatcher: Dispatcher;
   private readonly timers: NodeJS.Timeout[] = [];
+  private readonly tenantSubscriptions = new Map<string, { at: number; value: Promise<Array<{ id: string; filter: string[] }>> }>();
 
   constructor(private readonly deps: DeliveryDeps) {
     this.dispatcher = new Dispatcher(deps);
+  }
+
+  private subscriptionsOf(tenantId: string): Promise<Array<{ id: string; filter: string[] }>> {
+    const cached = this.tenantSubscriptions.get(tenantId);
+    if (cached && performance.now() - cached.at < SUBSCRIPTION_CACHE_MS) return cached.value;
+    const value = this.deps.subscriptions.ofTenant(tenantId);
+    this.tenantSubscriptions.set(tenantId, { at: performance.now(), value });
+    value.catch(() => this.tenantSubscriptions.delete(tenantId));
+    return value;
   }
 
   start(): void {
@@ -89,7 +106,7 @@ export class DeliveryService {
     }
     for (let failures = 0; ; failures++) {
       try {
-        const matching = (await this.deps.subscriptions.ofTenant(event.tenantId)).filter((s) => matchesFilter(s.filter, msg.routingKey)).map((s) => s.id);
+        const matching = (await this.subscriptionsOf(event.tenantId)).filter((s) => matchesFilter(s.filter, msg.routingKey)).map((s) => s.id);
         const made = await this.deps.deliveries.fanOut({ ...event, routingKey: msg.routingKey, payload }, matching);
         if (made > 0) this.dispatcher.wake();
         return ConsumerStatus.ACK;
@@ -145,12 +162,17 @@ function parseEvent(payload: string): { tenantId: string; eventId: string } {
 
 /**
  * Takes due deliveries from PostgreSQL and attempts them: at most `concurrency` at once, at most
- * `endpointConcurrency` per subscription (a subscription with attempts in progress is not taken
- * again until they end), so a slow or dead endpoint holds only its own slots.
+ * `endpointConcurrency` per subscription, so a slow or dead endpoint holds only its own slots. A
+ * claim takes up to twice that per subscription (the second half waits here, leased, for a slot:
+ * fewer, larger claims), bounded so that what waits is attempted well within its lease.
  */
 class Dispatcher {
+  /** Per subscription: attempts in progress, and claimed deliveries waiting for a slot. */
   private readonly inFlight = new Map<string, number>();
+  private readonly waiting = new Map<string, ClaimedDelivery[]>();
+  private waitingTotal = 0;
   private readonly running = new Set<Promise<void>>();
+  private readonly subscriptions = new Map<string, { at: number; value: Promise<SubscriptionWithSecrets | null> }>();
   private active = 0;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
@@ -179,43 +201,84 @@ class Dispatcher {
     });
   }
 
-  /** No new claim; waits for one under way (what it took is leased here and attempted) and every attempt in progress. */
+  /**
+   * No new claim or attempt; waits for a claim under way and every attempt in progress, and gives
+   * back what waited for a slot (due again at once, for another process or the next start).
+   */
   async close(): Promise<void> {
     this.closed = true;
     clearInterval(this.timer);
     await this.ticking;
     await Promise.all([...this.running]);
+    const left = [...this.waiting.values()].flat();
+    this.waiting.clear();
+    this.waitingTotal = 0;
+    if (left.length > 0)
+      await this.deps.deliveries
+        .giveBack(left)
+        .catch((err: unknown) => this.deps.logger.warn('claimed deliveries not given back; due again when their lease ends', { cause: String(err) }));
   }
 
   private async tick(): Promise<void> {
-    const free = this.deps.options.concurrency - this.active;
-    if (free <= 0) return;
+    const { concurrency, endpointConcurrency } = this.deps.options;
+    const room = concurrency * 2 - this.active - this.waitingTotal;
+    if (room <= 0) return;
+    const held = new Map<string, number>();
+    for (const [id, n] of this.inFlight) held.set(id, n);
+    for (const [id, list] of this.waiting) held.set(id, (held.get(id) ?? 0) + list.length);
     let claimed: ClaimedDelivery[];
     try {
       claimed = await this.deps.deliveries.claim({
-        limit: free,
-        perSubscription: this.deps.options.endpointConcurrency,
-        busy: [...this.inFlight.keys()],
-        leaseSeconds: Math.ceil(this.deps.options.timeoutMs / 1000) + 30,
+        limit: room,
+        perSubscription: endpointConcurrency * 2,
+        busy: held,
+        leaseSeconds: Math.ceil((this.deps.options.timeoutMs * 3) / 1000) + 30,
       });
     } catch (err) {
       this.deps.logger.warn('deliveries not taken (PostgreSQL unavailable?)', { cause: String(err) });
       return;
     }
     for (const delivery of claimed) {
+      const list = this.waiting.get(delivery.subscriptionId) ?? [];
+      list.push(delivery);
+      this.waiting.set(delivery.subscriptionId, list);
+      this.waitingTotal += 1;
+    }
+    for (const id of new Set(claimed.map((d) => d.subscriptionId))) this.pump(id);
+    if (claimed.length === room) this.again = true;
+  }
+
+  /** Starts the subscription's waiting deliveries while it and the process have slots. */
+  private pump(subscriptionId: string): void {
+    const list = this.waiting.get(subscriptionId);
+    while (
+      list &&
+      list.length > 0 &&
+      this.active < this.deps.options.concurrency &&
+      (this.inFlight.get(subscriptionId) ?? 0) < this.deps.options.endpointConcurrency
+    ) {
+      const delivery = list.shift()!;
+      this.waitingTotal -= 1;
       this.active += 1;
-      this.inFlight.set(delivery.subscriptionId, (this.inFlight.get(delivery.subscriptionId) ?? 0) + 1);
+      this.inFlight.set(subscriptionId, (this.inFlight.get(subscriptionId) ?? 0) + 1);
       const run = this.attempt(delivery).finally(() => {
         this.active -= 1;
-        const left = (this.inFlight.get(delivery.subscriptionId) ?? 1) - 1;
-        if (left > 0) this.inFlight.set(delivery.subscriptionId, left);
-        else this.inFlight.delete(delivery.subscriptionId);
+        const left = (this.inFlight.get(subscriptionId) ?? 1) - 1;
+        if (left > 0) this.inFlight.set(subscriptionId, left);
+        else this.inFlight.delete(subscriptionId);
         this.running.delete(run);
-        this.wake();
+        if (this.closed) return;
+        this.pump(subscriptionId);
+        // A global slot came free: another subscription's waiting delivery may take it.
+        for (const other of this.waiting.keys()) if (other !== subscriptionId) this.pump(other);
+        // Claim again once this subscription has used half of what it holds (a claim refills it by
+        // that much: one query per endpointConcurrency attempts, not one per attempt).
+        const held = (this.inFlight.get(subscriptionId) ?? 0) + (this.waiting.get(subscriptionId)?.length ?? 0);
+        if (held <= this.deps.options.endpointConcurrency || this.active === 0) this.wake();
       });
       this.running.add(run);
     }
-    if (claimed.length === free) this.again = true;
+    if (list && list.length === 0) this.waiting.delete(subscriptionId);
   }
 
   private async attempt(delivery: ClaimedDelivery): Promise<void> {
@@ -228,7 +291,7 @@ class Dispatcher {
       attempt: delivery.attempt,
     };
     try {
-      const subscription = await subscriptions.withSecrets(delivery.subscriptionId);
+      const subscription = await this.subscription(delivery.subscriptionId);
       if (!subscription) return; // deleted meanwhile: its deliveries went with it
       const started = new Date();
       const startedMs = performance.now();
@@ -271,6 +334,16 @@ class Dispatcher {
       // PostgreSQL away after the attempt: the lease runs out and the delivery is attempted again (same webhook-id).
       logger.warn('delivery attempt not recorded; it will be made again', { ...log, cause: String(err) });
     }
+  }
+
+  private subscription(id: string): Promise<SubscriptionWithSecrets | null> {
+    const cached = this.subscriptions.get(id);
+    if (cached && performance.now() - cached.at < SUBSCRIPTION_CACHE_MS) return cached.value;
+    const value = this.deps.subscriptions.withSecrets(id);
+    this.subscriptions.set(id, { at: performance.now(), value });
+    value.catch(() => this.subscriptions.delete(id));
+    if (this.subscriptions.size > 10_000) this.subscriptions.clear();
+    return value;
   }
 
   /** What an attempt's answer (or failure) means for the delivery. */

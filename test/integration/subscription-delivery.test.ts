@@ -25,6 +25,7 @@ const DELIVERY_ENV = {
   DELIVERY_RETRY_SCHEDULE_MS: '300,300,300,300,300,300',
   DELIVERY_POLL_MS: '100',
   DELIVERY_TIMEOUT_MS: '40000',
+  DELIVERY_ENDPOINT_CONCURRENCY: '4',
 };
 
 interface Created {
@@ -363,7 +364,7 @@ describe('a delivery worker killed mid-fan-out', () => {
         .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
         .send({ tenantId: 'acme', url: `${endpoint.url}/crm`, filter: ['#'] });
       expect(made.status).toBe(201);
-      const env = harness.env({ ...DELIVERY_ENV, DATABASE_URL: database, ROLE: 'delivery', LOG_LEVEL: 'info', DELIVERY_ENDPOINT_CONCURRENCY: '2' });
+      const env = harness.env({ ...DELIVERY_ENV, DATABASE_URL: database, ROLE: 'delivery', LOG_LEVEL: 'info', DELIVERY_ENDPOINT_CONCURRENCY: '2', DELIVERY_TIMEOUT_MS: '5000' });
       delivery = spawnService(env);
       await delivery.started(60_000);
 
@@ -393,6 +394,7 @@ describe('a delivery worker killed mid-fan-out', () => {
       await delivery.started(60_000);
       await posting;
 
+      // What the killed process had claimed comes back when its lease ends (3 × DELIVERY_TIMEOUT_MS + 30 s).
       const delivered = (): Set<string | undefined> => new Set(endpoint.requests.map(messageIdOf));
       await eventually(() => wamids.every((w) => delivered().has(w)), 120_000, 'every event delivered after the restart');
       // Same webhook-id for every copy of an event: a receiver can drop the copies.
