@@ -364,7 +364,14 @@ describe('a delivery worker killed mid-fan-out', () => {
         .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
         .send({ tenantId: 'acme', url: `${endpoint.url}/crm`, filter: ['#'] });
       expect(made.status).toBe(201);
-      const env = harness.env({ ...DELIVERY_ENV, DATABASE_URL: database, ROLE: 'delivery', LOG_LEVEL: 'info', DELIVERY_ENDPOINT_CONCURRENCY: '2', DELIVERY_TIMEOUT_MS: '5000' });
+      const env = harness.env({
+        ...DELIVERY_ENV,
+        DATABASE_URL: database,
+        ROLE: 'delivery',
+        LOG_LEVEL: 'info',
+        DELIVERY_ENDPOINT_CONCURRENCY: '2',
+        DELIVERY_TIMEOUT_MS: '5000',
+      });
       delivery = spawnService(env);
       await delivery.started(60_000);
 
