@@ -39,6 +39,9 @@ export interface ClaimedDelivery {
   /** This attempt's number (1 for the first). */
   attempt: number;
   createdAt: Date;
+  /** The subscription's URL and the secrets that sign now, as they are at the claim. */
+  url: string;
+  secrets: string[];
 }
 
 interface DeliveryRow {
@@ -123,7 +126,7 @@ export class DeliveryStore {
    */
   async claim(options: { limit: number; perSubscription: number; busy: ReadonlyMap<string, number>; leaseSeconds: number }): Promise<ClaimedDelivery[]> {
     const full = [...options.busy].filter(([, n]) => n >= options.perSubscription).map(([id]) => id);
-    const { rows } = await this.db.query<DeliveryRow>(
+    const { rows } = await this.db.query<DeliveryRow & { url: string; secrets: string[] }>(
       `WITH candidates AS (
          SELECT d.id, d.subscription_id, d.next_attempt_at FROM deliveries d JOIN subscriptions s ON s.id = d.subscription_id
          WHERE d.status = 'pending' AND d.next_attempt_at <= now() AND s.enabled AND NOT (d.subscription_id = ANY($1::uuid[]))
@@ -134,9 +137,11 @@ export class DeliveryStore {
          SELECT c.id, c.next_attempt_at, row_number() OVER (PARTITION BY c.subscription_id ORDER BY c.next_attempt_at, c.id) + COALESCE(b.used, 0) AS n
          FROM candidates c LEFT JOIN unnest($5::uuid[], $6::int[]) AS b (subscription_id, used) ON b.subscription_id = c.subscription_id
        )
-       UPDATE deliveries SET next_attempt_at = now() + make_interval(secs => $3), attempts = attempts + 1
-       WHERE id IN (SELECT id FROM ranked WHERE n <= $4 ORDER BY next_attempt_at LIMIT $2)
-       RETURNING *`,
+       UPDATE deliveries d SET next_attempt_at = now() + make_interval(secs => $3), attempts = d.attempts + 1
+       FROM subscriptions s
+       WHERE d.id IN (SELECT id FROM ranked WHERE n <= $4 ORDER BY next_attempt_at LIMIT $2) AND s.id = d.subscription_id
+       RETURNING d.*, s.url,
+         ARRAY[s.secret] || CASE WHEN s.previous_secret IS NOT NULL AND s.previous_secret_expires_at > now() THEN ARRAY[s.previous_secret] ELSE ARRAY[]::text[] END AS secrets`,
       [full, options.limit, options.leaseSeconds, options.perSubscription, [...options.busy.keys()], [...options.busy.values()]],
     );
     return rows.map((row) => ({
@@ -147,6 +152,8 @@ export class DeliveryStore {
       payload: row.payload,
       attempt: row.attempts,
       createdAt: row.created_at,
+      url: row.url,
+      secrets: row.secrets,
     }));
   }
 

@@ -6,7 +6,7 @@ import type { AttemptResult, ClaimedDelivery, DeliveryStore } from './delivery.s
 import { EndpointError, type EndpointAnswer, type EndpointClient } from './endpoint.client';
 import { matchesFilter } from './event-filter';
 import { signedHeaders } from './signing';
-import type { SubscriptionStore, SubscriptionWithSecrets } from './subscription.store';
+import type { SubscriptionStore } from './subscription.store';
 
 export interface DeliveryOptions {
   timeoutMs: number;
@@ -27,13 +27,6 @@ export interface DeliveryDeps {
   metrics: Metrics;
 }
 
-/**
- * How long the fan-out and the dispatcher reuse what they read of a tenant's subscriptions (one
- * query per tenant per second instead of one per event and per attempt): a change (filter, URL,
- * secret rotation) reaches deliveries within this; pausing is seen at once (claims read it).
- */
-const SUBSCRIPTION_CACHE_MS = 1000;
-
 /** Longest Retry-After honoured (a longer one waits this long). */
 const MAX_RETRY_AFTER_MS = 86_400_000;
 const GAUGE_EVERY_MS = 15_000;
@@ -50,19 +43,9 @@ export class DeliveryService {
   private readonly closing = new AbortController();
   private readonly dispatcher: Dispatcher;
   private readonly timers: NodeJS.Timeout[] = [];
-  private readonly tenantSubscriptions = new Map<string, { at: number; value: Promise<Array<{ id: string; filter: string[] }>> }>();
 
   constructor(private readonly deps: DeliveryDeps) {
     this.dispatcher = new Dispatcher(deps);
-  }
-
-  private subscriptionsOf(tenantId: string): Promise<Array<{ id: string; filter: string[] }>> {
-    const cached = this.tenantSubscriptions.get(tenantId);
-    if (cached && performance.now() - cached.at < SUBSCRIPTION_CACHE_MS) return cached.value;
-    const value = this.deps.subscriptions.ofTenant(tenantId);
-    this.tenantSubscriptions.set(tenantId, { at: performance.now(), value });
-    value.catch(() => this.tenantSubscriptions.delete(tenantId));
-    return value;
   }
 
   start(): void {
@@ -106,7 +89,7 @@ export class DeliveryService {
     }
     for (let failures = 0; ; failures++) {
       try {
-        const matching = (await this.subscriptionsOf(event.tenantId)).filter((s) => matchesFilter(s.filter, msg.routingKey)).map((s) => s.id);
+        const matching = (await this.deps.subscriptions.ofTenant(event.tenantId)).filter((s) => matchesFilter(s.filter, msg.routingKey)).map((s) => s.id);
         const made = await this.deps.deliveries.fanOut({ ...event, routingKey: msg.routingKey, payload }, matching);
         if (made > 0) this.dispatcher.wake();
         return ConsumerStatus.ACK;
@@ -172,7 +155,6 @@ class Dispatcher {
   private readonly waiting = new Map<string, ClaimedDelivery[]>();
   private waitingTotal = 0;
   private readonly running = new Set<Promise<void>>();
-  private readonly subscriptions = new Map<string, { at: number; value: Promise<SubscriptionWithSecrets | null> }>();
   private active = 0;
   private timer: NodeJS.Timeout | undefined;
   private ticking: Promise<void> | undefined;
@@ -291,14 +273,12 @@ class Dispatcher {
       attempt: delivery.attempt,
     };
     try {
-      const subscription = await this.subscription(delivery.subscriptionId);
-      if (!subscription) return; // deleted meanwhile: its deliveries went with it
       const started = new Date();
       const startedMs = performance.now();
       let answer: EndpointAnswer | undefined;
       let failure: EndpointError | undefined;
       try {
-        answer = await client.post(subscription.url, delivery.payload, signedHeaders(delivery.webhookId, delivery.payload, subscription.secrets));
+        answer = await client.post(delivery.url, delivery.payload, signedHeaders(delivery.webhookId, delivery.payload, delivery.secrets));
       } catch (err) {
         failure = err instanceof EndpointError ? err : new EndpointError('endpoint_unreachable', String(err));
       }
@@ -334,16 +314,6 @@ class Dispatcher {
       // PostgreSQL away after the attempt: the lease runs out and the delivery is attempted again (same webhook-id).
       logger.warn('delivery attempt not recorded; it will be made again', { ...log, cause: String(err) });
     }
-  }
-
-  private subscription(id: string): Promise<SubscriptionWithSecrets | null> {
-    const cached = this.subscriptions.get(id);
-    if (cached && performance.now() - cached.at < SUBSCRIPTION_CACHE_MS) return cached.value;
-    const value = this.deps.subscriptions.withSecrets(id);
-    this.subscriptions.set(id, { at: performance.now(), value });
-    value.catch(() => this.subscriptions.delete(id));
-    if (this.subscriptions.size > 10_000) this.subscriptions.clear();
-    return value;
   }
 
   /** What an attempt's answer (or failure) means for the delivery. */

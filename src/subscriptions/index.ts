@@ -3,7 +3,7 @@ export { createDatabase, migrate, MIGRATIONS_DIR, type Database } from './databa
 export { checkEndpointUrl, isLoopbackAddress, isPrivateAddress, type EndpointRules } from './endpoint-policy';
 export { matchesFilter, parseEventFilter } from './event-filter';
 export { apiKeyRoutes, subscriptionRoutes, type ApiKeyRoutesDeps, type SubscriptionRoutesDeps } from './subscription.routes';
-export { SubscriptionStore, type Caller, type Subscription, type SubscriptionWithSecrets } from './subscription.store';
+export { SubscriptionStore, type Caller, type Subscription } from './subscription.store';
 export { DeliveryStore, type Delivery, type DeliveryAttempt, type DeliveryStatus } from './delivery.store';
 export { DeliveryService, retryAfterMs, type DeliveryOptions } from './delivery.worker';
 export { EndpointClient } from './endpoint.client';

@@ -17,11 +17,6 @@ export interface Subscription {
   updatedAt: string;
 }
 
-/** What the delivery role needs besides: the secrets that sign now. */
-export interface SubscriptionWithSecrets extends Subscription {
-  secrets: string[];
-}
-
 interface SubscriptionRow {
   id: string;
   tenant_id: string;
@@ -182,14 +177,6 @@ export class SubscriptionStore {
         : "UPDATE deliveries SET next_attempt_at = now() WHERE subscription_id = $1 AND status = 'pending' AND next_attempt_at = 'infinity'",
       [id],
     );
-  }
-
-  /** A subscription with the secrets that sign now (the current one, and the previous one while its overlap lasts). */
-  async withSecrets(id: string): Promise<SubscriptionWithSecrets | null> {
-    const row = await this.row({ kind: 'admin' }, id);
-    if (!row) return null;
-    const previous = row.previous_secret && row.previous_secret_expires_at && row.previous_secret_expires_at > new Date() ? [row.previous_secret] : [];
-    return { ...toSubscription(row), secrets: [row.secret, ...previous] };
   }
 
   private async row(caller: Caller, id: string): Promise<SubscriptionRow | undefined> {
