@@ -1,8 +1,9 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { SubscriptionStore } from '../src/subscriptions';
+import { LOCAL_POSTGRES as POSTGRES, postgresAdmin as admin } from '../support/postgres';
 import type { EventCounter } from './event-counter';
 import { openLoop, percentile } from './load';
 import type { BenchTenant, PayloadMix, PlannedRequest } from './payloads';
@@ -16,8 +17,6 @@ export interface DeliveryPhaseResult {
   /** Distinct deliveries (by webhook-id) expected and received, and copies received more than once. */
   loss: { expected: number; received: number; duplicates: number };
 }
-
-const POSTGRES = 'postgres://postgres@127.0.0.1:5432';
 
 /** The subscribers' endpoint: answers 204 at once and keeps when each `webhook-id` first arrived. */
 class CountingEndpoint {
@@ -157,15 +156,5 @@ async function waitFor(done: () => boolean, timeoutMs: number): Promise<void> {
   while (!done()) {
     if (performance.now() > deadline) throw new Error(`deliveries: not done within ${timeoutMs} ms`);
     await sleep(100);
-  }
-}
-
-async function admin(sql: string): Promise<void> {
-  const client = new Client({ connectionString: `${POSTGRES}/postgres` });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
   }
 }

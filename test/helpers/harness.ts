@@ -1,4 +1,3 @@
-import { Client as PgClient } from 'pg';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,6 +14,7 @@ import { signPayload } from '../../src/receiver';
 import { createMinio, createS3, ObjectStore } from '../../src/storage';
 import type { Tenant } from '../../src/tenants';
 import { stack } from './stack';
+import { LOCAL_POSTGRES, postgresAdmin } from '../../support/postgres';
 import { unlinkKeys } from '../../support/redis-keys';
 import { eventually } from './wait';
 
@@ -85,10 +85,10 @@ export class Harness {
   async database(): Promise<string> {
     if (!this.databaseName) {
       const name = `t_${this.id}`;
-      await adminQuery(`CREATE DATABASE ${name}`);
+      await postgresAdmin(`CREATE DATABASE ${name}`);
       this.databaseName = name;
     }
-    return `${POSTGRES_URL}/${this.databaseName}`;
+    return `${LOCAL_POSTGRES}/${this.databaseName}`;
   }
 
   get amqpUrl(): string {
@@ -223,7 +223,7 @@ export class Harness {
     await unlinkKeys(this.redis(), this.prefix);
     this.redis().disconnect();
     await stack('vhost', 'delete', this.vhost);
-    if (this.databaseName) await adminQuery(`DROP DATABASE ${this.databaseName} WITH (FORCE)`);
+    if (this.databaseName) await postgresAdmin(`DROP DATABASE ${this.databaseName} WITH (FORCE)`);
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
@@ -261,18 +261,5 @@ export class QueueReader {
 
   close(): Promise<void> {
     return this.consumer.close();
-  }
-}
-
-const POSTGRES_URL = 'postgres://postgres@127.0.0.1:5432';
-
-/** A statement on the local stack's PostgreSQL, outside any test database (CREATE / DROP DATABASE). */
-async function adminQuery(sql: string): Promise<void> {
-  const client = new PgClient({ connectionString: `${POSTGRES_URL}/postgres` });
-  await client.connect();
-  try {
-    await client.query(sql);
-  } finally {
-    await client.end();
   }
 }
