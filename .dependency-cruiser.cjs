@@ -16,7 +16,7 @@ const LAYERS = {
   http: ['errors', 'observability'],
   // A tenant is cached in Redis, and the cache stores tenants: the two know each other's types.
   tenants: ['cache', 'errors', 'observability'],
-  cache: ['errors', 'observability', 'tenants'],
+  cache: ['contract', 'errors', 'observability', 'tenants'],
   storage: ['config', 'errors', 'observability'],
   integrations: ['cache', 'errors', 'observability', 'tenants'],
   messaging: ['contract', 'errors', 'meta', 'observability'],
@@ -25,9 +25,11 @@ const LAYERS = {
   admin: ['cache', 'contract', 'errors', 'messaging', 'meta', 'observability', 'storage', 'tenants'],
   // Event subscriptions to tenants' endpoints, their API keys and PostgreSQL.
   subscriptions: ['errors', 'messaging', 'observability', 'tenants'],
+  // The message ledger (events and message states in PostgreSQL), its trace and statistics.
+  ledger: ['contract', 'errors', 'messaging', 'observability', 'storage', 'subscriptions', 'tenants'],
   // Composition: wires the components of each role.
-  bootstrap: ['admin', 'cache', 'config', 'contract', 'errors', 'http', 'integrations', 'messaging', 'meta', 'observability', 'receiver', 'storage', 'subscriptions', 'tenants', 'worker', 'main'],
-  cli: ['admin', 'bootstrap', 'config', 'errors', 'messaging', 'observability', 'subscriptions'],
+  bootstrap: ['admin', 'cache', 'config', 'contract', 'errors', 'http', 'integrations', 'messaging', 'meta', 'observability', 'ledger', 'receiver', 'storage', 'subscriptions', 'tenants', 'worker', 'main'],
+  cli: ['admin', 'bootstrap', 'config', 'errors', 'ledger', 'messaging', 'observability', 'subscriptions'],
 };
 
 const folderPath = (folder) => (folder === 'main' ? '^src/main[^/]*\\.ts$' : `^src/${folder}/`);

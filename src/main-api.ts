@@ -4,7 +4,8 @@ import type { Infrastructure } from './bootstrap/infrastructure';
 import type { Readiness } from './observability';
 import { TenantRateLimiter } from './cache';
 import { BodyBudget, createApp, WebhookIntake, WebhookRateLimit, type Receiver } from './receiver';
-import { ApiKeyStore, apiKeyRoutes, DeliveryStore, SubscriptionStore, subscriptionRoutes, type Database } from './subscriptions';
+import { adminLedgerRoutes, LedgerStore, MessageTracer, tenantLedgerRoutes, type LedgerRoutesDeps } from './ledger';
+import { ApiKeyStore, apiKeyRoutes, callerAuthenticator, DeliveryStore, SubscriptionStore, subscriptionRoutes, type Database } from './subscriptions';
 
 /**
  * Composition root of the receiver (ROLE=api, and the HTTP side of ROLE=all). The admin routes
@@ -64,30 +65,47 @@ export function createAdminRouter(infra: Infrastructure, onAdminPort = false): R
   });
 }
 
-/** `/admin/api-keys`, and on ADMIN_PORT the operator's `/v1/subscriptions`. */
+/** `/admin/api-keys`, the ledger's `/admin/messages` and `/admin/stats`, and on ADMIN_PORT the operator's `/v1/…`. */
 function adminDatabaseRoutes(infra: Infrastructure, database: Database, onAdminPort: boolean): Router {
   const router = Router();
   router.use(
     apiKeyRoutes({ apiKeys: new ApiKeyStore(database), knowsTenant: (id) => infra.tenants.knows(id), logger: infra.logger.child({ component: 'api-keys' }) }),
   );
+  const ledger = ledgerDeps(infra, database);
+  if (ledger) router.use(adminLedgerRoutes(ledger));
   const subscriptions = onAdminPort ? createSubscriptionRouter(infra, true) : undefined;
   if (subscriptions) router.use(subscriptions);
   return router;
 }
 
-/** `/v1/subscriptions`, or undefined (and a log line saying so) when DATABASE_URL is not set. `acceptAdmin`: the operator's token works here too. */
+/** What the trace and statistics routes read, when the ledger is kept (DATABASE_URL and LEDGER_ENABLED). */
+function ledgerDeps(infra: Infrastructure, database: Database): LedgerRoutesDeps | undefined {
+  if (!infra.config.ledger.enabled) return undefined;
+  const ledger = new LedgerStore(database, infra.config.ledger.retentionDays);
+  return { ledger, tracer: new MessageTracer(ledger, infra.rawStore) };
+}
+
+/** `/v1/subscriptions` (and the ledger's `/v1/messages`, `/v1/stats`), or undefined (and a log line saying so) when DATABASE_URL is not set. `acceptAdmin`: the operator's token works here too. */
 function createSubscriptionRouter(infra: Infrastructure, acceptAdmin: boolean): Router | undefined {
   if (!infra.database) {
     infra.logger.info('subscriptions API disabled: DATABASE_URL is not set');
     return undefined;
   }
-  return subscriptionRoutes({
-    subscriptions: new SubscriptionStore(infra.database),
-    deliveries: new DeliveryStore(infra.database),
-    apiKeys: new ApiKeyStore(infra.database),
-    adminToken: acceptAdmin ? infra.config.adminToken : undefined,
-    knowsTenant: (id) => infra.tenants.knows(id),
-    endpoints: infra.config.endpoints,
-    logger: infra.logger.child({ component: 'subscriptions' }),
-  });
+  const apiKeys = new ApiKeyStore(infra.database);
+  const adminToken = acceptAdmin ? infra.config.adminToken : undefined;
+  const router = Router();
+  router.use(
+    subscriptionRoutes({
+      subscriptions: new SubscriptionStore(infra.database),
+      deliveries: new DeliveryStore(infra.database),
+      apiKeys,
+      adminToken,
+      knowsTenant: (id) => infra.tenants.knows(id),
+      endpoints: infra.config.endpoints,
+      logger: infra.logger.child({ component: 'subscriptions' }),
+    }),
+  );
+  const ledger = ledgerDeps(infra, infra.database);
+  if (ledger) router.use(tenantLedgerRoutes(ledger, callerAuthenticator({ apiKeys, adminToken })));
+  return router;
 }

@@ -5,7 +5,16 @@ import { closeRedis, createRedis, DedupStore, InvalidationBus, TenantCache, Toke
 import type { Config } from '../config';
 import { TransientError } from '../errors';
 import { ResilientCall, TenantServiceSource, type ResilienceOptions } from '../integrations';
-import { applyQueuePolicies, ConfirmedPublisher, createRabbit, declareFanoutQueue, declareTopology, HandoffPublisher, QUEUES } from '../messaging';
+import {
+  applyQueuePolicies,
+  ConfirmedPublisher,
+  createRabbit,
+  declareFanoutQueue,
+  declareLedgerQueue,
+  declareTopology,
+  HandoffPublisher,
+  QUEUES,
+} from '../messaging';
 import type { DependencyCheck, Logger, Metrics } from '../observability';
 import { createMinio, createS3, ObjectStore, RawPayloadStore } from '../storage';
 import { createDatabase, migrate, type Database } from '../subscriptions';
@@ -74,6 +83,7 @@ export async function createInfrastructure(config: Config, logger: Logger, metri
       ...(config.rabbitmq.previousShards ? [config.rabbitmq.previousShards] : []),
     ]);
     if (config.database) await declareFanoutQueue(rabbit);
+    if (config.ledger.enabled) await declareLedgerQueue(rabbit);
   } catch (cause) {
     await abandon();
     throw new TransientError('broker_unavailable', `RabbitMQ is not reachable (RABBITMQ_URL) or refused the topology: ${String(cause)}`, { cause });

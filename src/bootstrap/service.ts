@@ -2,6 +2,7 @@ import type { Express } from 'express';
 import type { Config } from '../config';
 import { createAdminRouter, createApiApp } from '../main-api';
 import { startDelivery } from '../main-delivery';
+import { startLedger } from '../main-ledger';
 import { createWorkerOpsApp, startWorker, type WorkerHandle } from '../main-worker';
 import { Readiness, type DependencyCheck, type Logger, type Metrics } from '../observability';
 import { listen, type HttpServer } from './http-server';
@@ -33,13 +34,15 @@ export async function startService(config: Config, logger: Logger, metrics: Metr
   await infra.cacheControl.warm(config.tenants.warmAccountIds).catch((err: unknown) => logger.warn('tenant cache not warmed', { cause: String(err) }));
   let worker: WorkerHandle | undefined;
   let delivery: WorkerHandle | undefined;
+  let ledger: WorkerHandle | undefined;
   const servers: HttpServer[] = [];
   // The roles without the receiver serve their ops routes only, on WORKER_PORT.
-  const opsRole = config.role === 'worker' || config.role === 'delivery';
+  const opsRole = config.role === 'worker' || config.role === 'delivery' || config.role === 'ledger';
   try {
     const readiness = new Readiness(readinessChecks(infra), metrics);
     if (config.role === 'worker' || config.role === 'all') worker = await startWorker(infra);
     if (config.role === 'delivery' || (config.role === 'all' && infra.database)) delivery = startDelivery(infra);
+    if (config.role === 'ledger' || (config.role === 'all' && config.ledger.enabled)) ledger = await startLedger(infra);
     const { adminPort, metricsPort } = config.http;
     const ports = { adminElsewhere: adminPort !== undefined, metricsElsewhere: metricsPort !== undefined };
     const { app, listener } = opsRole ? opsOnly(createWorkerOpsApp(infra, readiness, !ports.metricsElsewhere)) : createApiApp(infra, readiness, ports);
@@ -69,14 +72,14 @@ export async function startService(config: Config, logger: Logger, metrics: Metr
         readiness.markShuttingDown();
         if (config.http.shutdownDelayMs > 0) await new Promise((r) => setTimeout(r, config.http.shutdownDelayMs));
         await Promise.all(servers.map((s) => s.close()));
-        await Promise.all([worker?.close(), delivery?.close()]);
+        await Promise.all([worker?.close(), delivery?.close(), ledger?.close()]);
         await infra.close();
         logger.info('service stopped', { role: config.role });
       })());
     return { url: server.url, adminUrl, metricsUrl, app, infra, readiness, stop };
   } catch (err) {
     await Promise.all(servers.map((s) => s.close()));
-    await Promise.all([worker?.close(), delivery?.close()]);
+    await Promise.all([worker?.close(), delivery?.close(), ledger?.close()]);
     await infra.close();
     throw err;
   }
@@ -98,6 +101,6 @@ function readinessChecks(infra: Infrastructure): DependencyCheck[] {
   // The subscriptions API needs PostgreSQL; the webhooks do not: reported, never required here.
   const optional = database ? [{ ...database, required: false }] : [];
   if (infra.config.role === 'api') return [rabbitmq, { ...redis, required: false }, ...optional];
-  if (infra.config.role === 'delivery') return [rabbitmq, ...(database ? [database] : [])];
+  if (infra.config.role === 'delivery' || infra.config.role === 'ledger') return [rabbitmq, ...(database ? [database] : [])];
   return [rabbitmq, redis, s3, ...optional];
 }

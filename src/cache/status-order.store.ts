@@ -1,4 +1,5 @@
 import type { Result } from 'ioredis';
+import { statusRank } from '../contract';
 import { redisCall, type Redis } from './redis.client';
 
 declare module 'ioredis' {
@@ -6,18 +7,6 @@ declare module 'ioredis' {
     wwsRecordStatus(key: string, state: string, rank: number, ttlSeconds: number): Result<string | null, Context>;
   }
 }
-
-/**
- * Rank of each state in a message's life; a state only ever moves up. `failed` ends it. States
- * Meta may add later rank 0: recorded on their event, never moving the state.
- */
-const RANK: ReadonlyMap<string, number> = new Map([
-  ['sent', 1],
-  ['delivered', 2],
-  ['read', 3],
-  ['played', 4],
-  ['failed', 5],
-]);
 
 // KEYS[1] state key; ARGV: state, rank, ttl. Returns the previous "rank:state" (or false) and moves up only.
 const RECORD = `
@@ -47,8 +36,7 @@ export class StatusOrderStore {
   }
 
   async record(tenantId: string, messageKey: string, state: string): Promise<StatusTransition> {
-    // A Map, not an object: a state Meta (or anyone) names `toString` or `constructor` ranks 0 too.
-    const rank = RANK.get(state) ?? 0;
+    const rank = statusRank(state);
     const key = `${this.options.keyPrefix}status:${tenantId}:${messageKey}`;
     const current = await redisCall('status order', () => this.redis.wwsRecordStatus(key, state, rank, this.options.ttlSeconds));
     if (!current) return { previous: null, outOfOrder: false };

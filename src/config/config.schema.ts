@@ -13,9 +13,9 @@ export const envSchema = z.object({
   NODE_ENV: variable(z.enum(['development', 'test', 'production']).default('development'), {
     description: 'Runtime environment, carried on every log line.',
   }),
-  ROLE: variable(z.enum(['api', 'worker', 'delivery', 'all']).default('all'), {
+  ROLE: variable(z.enum(['api', 'worker', 'delivery', 'ledger', 'all']).default('all'), {
     description:
-      "What this process runs: api (the webhook receiver and the subscriptions API), worker (processing), delivery (events to tenants' endpoints; needs DATABASE_URL), or all (every one, for local use).",
+      "What this process runs: api (the webhook receiver, the subscriptions and ledger APIs), worker (processing), delivery (events to tenants' endpoints; needs DATABASE_URL), ledger (every event and message state into PostgreSQL; needs DATABASE_URL), or all (every one, for local use).",
   }),
   PORT: variable(port.default(3000), { description: 'HTTP port of the receiver (webhook, health, ready, metrics, admin).' }),
   ADMIN_PORT: variable(port.optional(), {
@@ -254,6 +254,20 @@ export const envSchema = z.object({
   DELIVERY_POLL_MS: variable(positiveInt.max(60_000).default(500), { description: 'How often the delivery role looks for deliveries that are due.' }),
   DELIVERY_LOG_RETENTION_DAYS: variable(positiveInt.max(3650).default(30), {
     description: 'How long a finished delivery (delivered or failed) and its attempts stay in the log; removed by an hourly job of the delivery role.',
+  }),
+  LEDGER_ENABLED: variable(bool.default(true), {
+    description:
+      'With DATABASE_URL: every event is kept in the message ledger (a queue of its own, written by ROLE=ledger, and by ROLE=all). Set false on every process to go without it (then remove the whatsapp.ledger queue).',
+  }),
+  LEDGER_RETENTION_DAYS: variable(positiveInt.max(3650).default(30), {
+    description:
+      'How long the ledger keeps events (daily partitions, dropped whole by an hourly job of the ledger role) and messages unchanged since; the daily counts are kept.',
+  }),
+  LEDGER_BATCH_SIZE: variable(positiveInt.max(5000).default(500), {
+    description: 'Most events the ledger writes in one transaction (it holds twice as many unacked).',
+  }),
+  LEDGER_BATCH_MS: variable(positiveInt.max(10_000).default(100), {
+    description: 'Longest an event waits for its batch to fill before the ledger writes what it has.',
   }),
   ALLOW_INSECURE_ENDPOINTS: variable(bool.default(false), {
     description: 'Lets a subscription use plain http:// to a loopback address (local use only); https is required otherwise.',

@@ -58,6 +58,10 @@ function crossChecks(env: Env, ctx: z.RefinementCtx): void {
   if (env.ROLE === 'delivery' && !env.DATABASE_URL) {
     problem('DATABASE_URL', 'is required with ROLE=delivery: subscriptions and their deliveries live in PostgreSQL');
   }
+  if (env.ROLE === 'ledger' && !env.DATABASE_URL) {
+    problem('DATABASE_URL', 'is required with ROLE=ledger: the ledger lives in PostgreSQL');
+  }
+  if (env.ROLE === 'ledger' && !env.LEDGER_ENABLED) problem('LEDGER_ENABLED', 'is false, but ROLE=ledger runs nothing else');
   if (env.HANDOFF_SHARDS_PREVIOUS === env.HANDOFF_SHARDS) {
     problem('HANDOFF_SHARDS_PREVIOUS', `is the same as HANDOFF_SHARDS (${env.HANDOFF_SHARDS}): remove it, nothing is changing`);
   }
@@ -150,6 +154,12 @@ function toConfig(env: Env) {
       endpointConcurrency: env.DELIVERY_ENDPOINT_CONCURRENCY,
       pollMs: env.DELIVERY_POLL_MS,
       logRetentionDays: env.DELIVERY_LOG_RETENTION_DAYS,
+    },
+    ledger: {
+      enabled: env.LEDGER_ENABLED && env.DATABASE_URL !== undefined,
+      retentionDays: env.LEDGER_RETENTION_DAYS,
+      batchSize: env.LEDGER_BATCH_SIZE,
+      batchMs: env.LEDGER_BATCH_MS,
     },
     endpoints: { allowInsecure: env.ALLOW_INSECURE_ENDPOINTS, allowPrivate: env.ALLOW_PRIVATE_ENDPOINTS },
     stateManagerUrl: env.STATE_MANAGER_URL,

@@ -182,6 +182,23 @@ export interface InboundEvent {
   };
 }
 
+/**
+ * Rank of each state in a message's life (invariant 6): a state only ever moves up, `failed` ends
+ * it. States Meta may add later rank 0: recorded on their event, never moving the state.
+ */
+const STATUS_RANK: ReadonlyMap<string, number> = new Map([
+  ['sent', 1],
+  ['delivered', 2],
+  ['read', 3],
+  ['played', 4],
+  ['failed', 5],
+]);
+
+/** A Map, not an object: a state Meta (or anyone) names `toString` or `constructor` ranks 0 too. */
+export function statusRank(state: string): number {
+  return STATUS_RANK.get(state) ?? 0;
+}
+
 export function eventIdOf(tenantId: string, kind: UpdateKind, key: string): string {
   return uuidv5(`${tenantId}|${kind}|${key}`, EVENT_NAMESPACE);
 }

@@ -3,6 +3,7 @@ export {
   routingKeyOf,
   SCHEMA_MINOR_VERSION,
   SCHEMA_VERSION,
+  statusRank,
   type Content,
   type ContentValue,
   type Conversation,

@@ -1,5 +1,5 @@
 export { ConfirmedPublisher, type OutgoingMessage } from './confirmed.publisher';
-export { EventPublisher, type PublishableEvent } from './event.publisher';
+export { EventPublisher, type PublishableEvent, type PublishedBy } from './event.publisher';
 export { HandoffPublisher } from './handoff.publisher';
 export { StateOutboxPublisher, type OutboxEnvelope } from './state-outbox.publisher';
 export { decodeHandoff, encodeHandoff, webhookReceived, type HandoffMessage, type Shard, type WebhookReceivedV1 } from './handoff.message';
@@ -7,6 +7,7 @@ export { createRabbit, type RabbitTarget } from './rabbit.connection';
 export { applyQueuePolicies, QUEUE_POLICIES, type QueuePolicy } from './policies';
 export {
   declareFanoutQueue,
+  declareLedgerQueue,
   declareTopology,
   EVENT_BINDINGS,
   EXCHANGES,

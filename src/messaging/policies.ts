@@ -50,7 +50,7 @@ export const QUEUE_POLICIES: readonly QueuePolicy[] = [
   {
     // The contract's queues: an event a consumer rejects or requeues 20 times is kept, not dropped.
     name: 'whatsapp-webhook-service.events',
-    pattern: `^(${QUEUES.messages}|${QUEUES.notifications}|${QUEUES.subscriptionFanout.replace(/\./g, '\\.')})$`,
+    pattern: `^(${QUEUES.messages}|${QUEUES.notifications}|${QUEUES.subscriptionFanout.replace(/\./g, '\\.')}|${QUEUES.ledger.replace(/\./g, '\\.')})$`,
     priority: 10,
     'apply-to': 'queues',
     definition: {

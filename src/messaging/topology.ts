@@ -42,6 +42,8 @@ export const QUEUES = {
   stateOutbox: 'whatsapp.state-manager.outbox',
   /** Every event, for the delivery role to fan out to tenants' subscriptions (declared only with DATABASE_URL). */
   subscriptionFanout: 'whatsapp.subscriptions.fanout',
+  /** Every event, for the ledger role to write to PostgreSQL (declared only with DATABASE_URL and LEDGER_ENABLED). */
+  ledger: 'whatsapp.ledger',
 } as const;
 
 /** Queues of hand-offs from the receiver: a shard queue, the unsharded process queue, the archive queue. */
@@ -107,6 +109,12 @@ export function workQueueOptions(queue: RetryableQueue): { queue: string; durabl
 export async function declareFanoutQueue(rabbit: Connection): Promise<void> {
   await rabbit.queueDeclare({ queue: QUEUES.subscriptionFanout, durable: true, arguments: { ...QUORUM } });
   await rabbit.queueBind({ exchange: EXCHANGES.events, queue: QUEUES.subscriptionFanout, routingKey: '#' });
+}
+
+/** The ledger role's queue: a copy of every event, bound like the fan-out's and for the same reason. */
+export async function declareLedgerQueue(rabbit: Connection): Promise<void> {
+  await rabbit.queueDeclare({ queue: QUEUES.ledger, durable: true, arguments: { ...QUORUM } });
+  await rabbit.queueBind({ exchange: EXCHANGES.events, queue: QUEUES.ledger, routingKey: '#' });
 }
 
 export async function declareTopology(rabbit: Connection, retryDelaysMs: readonly number[], shardCounts: readonly number[]): Promise<void> {

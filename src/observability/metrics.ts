@@ -127,6 +127,23 @@ export class Metrics {
     labelNames: ['tenant', 'reason'] as const,
     registers: [this.registry],
   });
+  readonly ledgerEvents = new Counter({
+    name: 'ledger_events_total',
+    help: 'Events the ledger role took, by outcome (written; duplicate: already in the ledger; expired: older than LEDGER_RETENTION_DAYS; invalid: not an event)',
+    labelNames: ['outcome'] as const,
+    registers: [this.registry],
+  });
+  readonly ledgerBatchDuration = new Histogram({
+    name: 'ledger_batch_seconds',
+    help: 'How long the ledger took to write one batch of events (one transaction), retries through an outage included',
+    buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30],
+    registers: [this.registry],
+  });
+  readonly ledgerLag = new Gauge({
+    name: 'ledger_lag_seconds',
+    help: 'Age of the oldest event the ledger holds but has not written (from its receipt), or of the last batch written; grows while PostgreSQL is away',
+    registers: [this.registry],
+  });
   readonly handoffOutcome = new Counter({
     name: 'worker_handoff_outcome_total',
     help: 'Messages settled by the worker (hand-offs and State Manager tracking), by queue and outcome (ack, retry, dead_letter, requeue)',

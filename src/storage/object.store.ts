@@ -71,11 +71,16 @@ export class ObjectStore {
   }
 
   async exists(bucket: string, key: string): Promise<boolean> {
+    return (await this.metadata(bucket, key)) !== null;
+  }
+
+  /** The object's metadata (HEAD), or null when there is none. */
+  async metadata(bucket: string, key: string): Promise<Record<string, string> | null> {
     try {
-      await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
-      return true;
+      const out = await this.s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }));
+      return out.Metadata ?? {};
     } catch (err) {
-      if (isNotFound(err)) return false;
+      if (isNotFound(err)) return null;
       throw unavailable('head', err);
     }
   }

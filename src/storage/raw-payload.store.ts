@@ -22,6 +22,15 @@ export interface FailedRequest extends ArchiveRequest {
   only?: string[];
 }
 
+export interface FailedEntry {
+  key: string;
+  error: string | null;
+  attempts: number | null;
+  /** The update refs that failed (null: the whole payload). */
+  only: string[] | null;
+  failedAt: string | null;
+}
+
 /**
  * The raw bucket: every payload byte for byte at `{tenantId}/{yyyy-MM-dd}/{timestamp}-{messageId}.json`,
  * and payloads that could not be processed at `failed/` + the same path, with the error and the
@@ -57,6 +66,20 @@ export class RawPayloadStore {
 
   exists(key: string): Promise<boolean> {
     return this.store.exists(this.bucket, key);
+  }
+
+  /** What the failed store says of a payload (error, attempts, failing updates, when), or null when it is not there. */
+  async failedEntry(rawKey: string): Promise<FailedEntry | null> {
+    const key = failedKey(rawKey);
+    const metadata = await this.store.metadata(this.bucket, key);
+    if (metadata === null) return null;
+    return {
+      key,
+      error: metadata.error ?? null,
+      attempts: metadata.attempts ? Number(metadata.attempts) : null,
+      only: metadata.only ? metadata.only.split(',') : null,
+      failedAt: metadata['failed-at'] ?? null,
+    };
   }
 
   /** Archived (or failed) payloads of a tenant whose day is within [from, to] (yyyy-MM-dd, inclusive). */

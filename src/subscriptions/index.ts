@@ -2,7 +2,7 @@ export { ApiKeyStore, type ApiKey } from './api-key.store';
 export { createDatabase, migrate, MIGRATIONS_DIR, type Database } from './database';
 export { checkEndpointUrl, isLoopbackAddress, isPrivateAddress, type EndpointRules } from './endpoint-policy';
 export { matchesFilter, parseEventFilter } from './event-filter';
-export { apiKeyRoutes, subscriptionRoutes, type ApiKeyRoutesDeps, type SubscriptionRoutesDeps } from './subscription.routes';
+export { apiKeyRoutes, callerAuthenticator, callerOf, subscriptionRoutes, type ApiKeyRoutesDeps, type SubscriptionRoutesDeps } from './subscription.routes';
 export { SubscriptionStore, type Caller, type Subscription } from './subscription.store';
 export { DeliveryStore, type Delivery, type DeliveryAttempt, type DeliveryStatus } from './delivery.store';
 export { DeliveryService, retryAfterMs, type DeliveryOptions } from './delivery.worker';

@@ -64,7 +64,7 @@ const replayBody = z.object({ since: z.iso.datetime({ offset: true }) }).strict(
 export function subscriptionRoutes(deps: SubscriptionRoutesDeps): Router {
   const router = Router();
   const json = express.json({ limit: '16kb' });
-  const authenticate = authenticator(deps);
+  const authenticate = callerAuthenticator(deps);
 
   router.use('/v1/subscriptions', authenticate, json);
   router.post('/v1/subscriptions', async (req, res) => {
@@ -188,7 +188,11 @@ export function apiKeyRoutes(deps: ApiKeyRoutesDeps): Router {
 }
 
 /** The bearer token: ADMIN_TOKEN (compared in constant time) or a tenant's API key (looked up by its hash). */
-function authenticator(deps: SubscriptionRoutesDeps): RequestHandler {
+/**
+ * Who calls: the operator (ADMIN_TOKEN, when given) or a tenant (its API key), as `res.locals.caller`;
+ * anything else is a 401.
+ */
+export function callerAuthenticator(deps: Pick<SubscriptionRoutesDeps, 'apiKeys' | 'adminToken'>): RequestHandler {
   const admin = deps.adminToken === undefined ? undefined : createHash('sha256').update(deps.adminToken).digest();
   return async (req, res, next) => {
     const given = /^Bearer (\S{1,200})$/.exec(req.get('authorization') ?? '')?.[1];
@@ -208,7 +212,7 @@ function authenticator(deps: SubscriptionRoutesDeps): RequestHandler {
   };
 }
 
-function callerOf(res: Response): Caller {
+export function callerOf(res: Response): Caller {
   return res.locals.caller as Caller;
 }
 

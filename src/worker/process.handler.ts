@@ -2,7 +2,7 @@ import pLimit from 'p-limit';
 import type { ConversationSequenceStore, DedupStore, StatusOrderStore, StatusTransition } from '../cache';
 import { AppError, PermanentError, TransientError } from '../errors';
 import type { StateManagerClient, StateMessage } from '../integrations';
-import type { EventPublisher, HandlerOutcome, HandoffMessage, StateOutboxPublisher } from '../messaging';
+import type { EventPublisher, HandlerOutcome, HandoffMessage, PublishedBy, StateOutboxPublisher } from '../messaging';
 import { conversationKeyOf, parseEnvelope, selectUpdates, shardsOf, updateTypeLabel, type EntryRef, type Update } from '../meta';
 import { LogThrottle, type Logger, type Metrics } from '../observability';
 import type { TenantResolver } from '../tenants';
@@ -172,12 +172,13 @@ async function publishUpdates(
   // A history chunk may hold thousands of messages: their confirms must not all be awaited at once.
   // They start in publishing order, so an event in flight never waits for one that cannot start.
   const inFlight = pLimit(PUBLISHES_IN_FLIGHT_PER_HANDOFF);
+  const by: PublishedBy = { attempt: handoff.attempt, ...(handoff.lastError ? { lastError: handoff.lastError } : {}) };
   const results: Array<Promise<void>> = [];
   for (const i of sequenced.order) {
     const place = { slot: sequenced.slots[i], sequence: numbers[i] ?? null };
     // Already published, or being published by another copy of this webhook: not this hand-off's to wait for.
     if (claims[i] !== 'claimed') place.slot?.published();
-    results[i] = claims[i] === 'claimed' ? inFlight(() => publishOne(updates[i]!, ids[i]!, place, ctx, deps)) : Promise.resolve();
+    results[i] = claims[i] === 'claimed' ? inFlight(() => publishOne(updates[i]!, ids[i]!, place, ctx, by, deps)) : Promise.resolve();
   }
   const settled = await Promise.allSettled(results);
 
@@ -205,6 +206,7 @@ async function publishOne(
   eventId: string,
   place: { slot: OrderSlot | undefined; sequence: number | null },
   ctx: BuildContext,
+  by: PublishedBy,
   deps: ProcessDeps,
 ): Promise<void> {
   try {
@@ -216,7 +218,7 @@ async function publishOne(
     if (place.slot) await takeTurn(event, place.slot, deps);
     // The next event of the conversation goes once this one is on the channel (the broker keeps a
     // channel's order), not after its confirm: a conversation's events are pipelined, not serialized.
-    await deps.events.publish(event, () => place.slot?.published());
+    await deps.events.publish(event, () => place.slot?.published(), by);
     await afterPublish(event, tracked, deps);
   } finally {
     place.slot?.failed();

@@ -159,6 +159,25 @@ describe('the OpenAPI spec', () => {
     check('delete', '/v1/subscriptions/{id}', await as('wrong').delete(one));
     check('delete', '/v1/subscriptions/{id}', await tenantKey.delete(one));
 
+    // The ledger: a text, traced once the ledger has written it.
+    const wamid = `wamid.spec-ledger-${harness.id}`;
+    await post(body(acme, wamid), acme.appSecret);
+    await eventually(async () => (await as(ADMIN).get(`/admin/messages/${wamid}`)).status === 200, 20_000, 'the message in the ledger');
+    check('get', '/admin/messages/{wamid}', await as(ADMIN).get(`/admin/messages/${wamid}`));
+    check('get', '/admin/messages/{wamid}', await as(ADMIN).get(`/admin/messages/${wamid}?tenant=acme`));
+    check('get', '/admin/messages/{wamid}', await as('wrong').get(`/admin/messages/${wamid}`));
+    check('get', '/admin/messages/{wamid}', await as(ADMIN).get('/admin/messages/wamid.nothing'));
+    check('get', '/admin/stats', await as(ADMIN).get('/admin/stats'));
+    check('get', '/admin/stats', await as(ADMIN).get('/admin/stats?from=2026-01-02&to=2026-01-01'));
+    check('get', '/admin/stats', await as('wrong').get('/admin/stats'));
+    check('get', '/v1/messages/{wamid}', await tenantKey.get(`/v1/messages/${wamid}`));
+    check('get', '/v1/messages/{wamid}', await tenantKey.get(`/v1/messages/${wamid}?tenantId=!`));
+    check('get', '/v1/messages/{wamid}', await as('wrong').get(`/v1/messages/${wamid}`));
+    check('get', '/v1/messages/{wamid}', await tenantKey.get('/v1/messages/wamid.nothing'));
+    check('get', '/v1/stats', await tenantKey.get('/v1/stats'));
+    check('get', '/v1/stats', await tenantKey.get('/v1/stats?from=yesterday'));
+    check('get', '/v1/stats', await as('wrong').get('/v1/stats'));
+
     worker.handle.readiness.markShuttingDown();
     check('get', '/ready', await request(worker.handle.url).get('/ready'));
 
