@@ -77,7 +77,7 @@ export async function deliveryPhase(
     const started = (l: Record<string, unknown>): string | undefined => (l.message === 'service started' ? (l.url as string) : undefined);
     delivery = await startChild(
       ['--no-warnings', 'dist/main.js'],
-      { ...settings.env, ROLE: 'delivery', DATABASE_URL: `${POSTGRES}/${database}`, ALLOW_INSECURE_ENDPOINTS: 'true' },
+      { ...settings.env, ROLE: 'delivery', DATABASE_URL: `${POSTGRES}/${database}`, ALLOW_INSECURE_ENDPOINTS: 'true', LEDGER_ENABLED: 'false' },
       join(settings.dir, 'delivery.log'),
       started,
     );

@@ -3,6 +3,7 @@ import type { LoopResult } from './ceilings';
 import type { HostileResult } from './hostile';
 import type { PhaseSummary } from './load';
 import type { DeliveryPhaseResult } from './delivery-phase';
+import type { LedgerPhaseResult } from './ledger-phase';
 import type { OrderPhaseResult } from './order-phase';
 
 export interface ProfileLine {
@@ -38,6 +39,7 @@ export interface BenchReport {
   order?: OrderPhaseResult;
   /** Event subscriptions: a backlog drained, end to end to the subscriber, loss by delivery (absent before the phase existed). */
   deliveries?: DeliveryPhaseResult;
+  ledger?: LedgerPhaseResult;
   /** CPU milliseconds each part used per acknowledged webhook, over the whole loaded run and its drain. */
   cpu?: { webhooks: number; events: number; msPerWebhook: Record<string, number> };
   profile?: { receiver: ProfileLine[]; worker: ProfileLine[] };
@@ -75,6 +77,18 @@ export function targets(r: BenchReport): Array<{ target: string; measured: strin
     ...(r.hostile ? hostileTargets(r.hostile) : []),
     ...(r.order ? orderTargets(r.order) : []),
     ...(r.deliveries ? deliveryTargets(r.deliveries) : []),
+    ...(r.ledger ? ledgerTargets(r.ledger) : []),
+  ];
+}
+
+function ledgerTargets(l: LedgerPhaseResult): Array<{ target: string; measured: string; met: boolean }> {
+  const ratio = l.copy.perSecond > 0 ? Math.round((l.ledger.perSecond / l.copy.perSecond) * 100) : 0;
+  return [
+    {
+      target: '≥ 5,000 events/s written to the ledger (one ledger process)',
+      measured: `${l.ledger.perSecond}/s (${l.written} of ${l.events} in ${l.ledger.seconds} s); COPY of the same rows ${l.copy.perSecond}/s: ${ratio} % of it`,
+      met: l.ledger.perSecond >= 5000 && l.written === l.events,
+    },
   ];
 }
 

@@ -36,6 +36,7 @@ import { closedLoop, openLoop, type PhaseResult, type PhaseSummary } from './loa
 import { PayloadMix } from './payloads';
 import { hostilePhase } from './hostile';
 import { deliveryPhase } from './delivery-phase';
+import { ledgerPhase } from './ledger-phase';
 import { orderPhase } from './order-phase';
 import { build, cpuSeconds, log, mainThreadProfile, ROOT, rssMb, stack, stackPids, startChild, type Child } from './processes';
 import { renderReadme, renderTable, summarizeProfile, type BenchReport } from './report';
@@ -56,6 +57,7 @@ const RESULTS_DIR = process.env.BENCH_RESULTS_DIR ?? join(ROOT, 'bench/results')
 const UPDATE_README = !SMOKE && process.env.BENCH_UPDATE_README !== '0';
 const DRAIN_TIMEOUT_MS = SMOKE ? 60_000 : 300_000;
 const DELIVERY_WEBHOOKS = Number(process.env.BENCH_DELIVERY_WEBHOOKS ?? (SMOKE ? 100 : 5000));
+const LEDGER_EVENTS = Number(process.env.BENCH_LEDGER_EVENTS ?? (SMOKE ? 500 : 50_000));
 
 async function main(): Promise<void> {
   const run = randomUUID().slice(0, 8);
@@ -169,6 +171,9 @@ async function main(): Promise<void> {
         })
       : undefined;
 
+  // The message ledger, with the rest idle: a backlog drained by one ledger process, beside COPY of the same rows.
+  const ledger = LEDGER_EVENTS > 0 ? await ledgerPhase({ run, dir, env, events: LEDGER_EVENTS, timeoutMs: DRAIN_TIMEOUT_MS }) : undefined;
+
   // Hostile input, with the service idle: unsigned floods against one receiver.
   log('hostile input: 150 unsigned 3.4 MB POSTs at once, one of 100,000 entries');
   const hostileRedis = new Redis(config.redis.url);
@@ -227,6 +232,7 @@ async function main(): Promise<void> {
     hostile,
     order,
     deliveries,
+    ledger,
     cpu: { webhooks: service.acknowledged, events: eventsReceived, msPerWebhook: cpuMsPerWebhook },
     profile: PROFILE
       ? {
@@ -245,7 +251,8 @@ async function main(): Promise<void> {
   }
   log(`results in ${join(dir, 'results.json')}`);
   const deliveriesLost = deliveries ? deliveries.loss.received < deliveries.loss.expected : false;
-  process.exitCode = report.loss.received === report.loss.expected && archived >= service.acknowledged && !deliveriesLost ? 0 : 1;
+  const ledgerLost = ledger ? ledger.written !== ledger.events : false;
+  process.exitCode = report.loss.received === report.loss.expected && archived >= service.acknowledged && !deliveriesLost && !ledgerLost ? 0 : 1;
 }
 
 /** A phase as results.json keeps it: no samples, no `startedAt`. */

@@ -21,6 +21,8 @@ export interface LedgerDeps {
 }
 
 const LAG_EVERY_MS = 5000;
+/** Batches written at once, each in its own transaction (one fills while others commit). */
+const WRITERS = 2;
 const RETENTION_EVERY_MS = 3_600_000;
 const DAY_MS = 86_400_000;
 
@@ -40,10 +42,10 @@ export class LedgerService {
   private readonly closing = new AbortController();
   private waiting: Waiting[] = [];
   private timer: NodeJS.Timeout | undefined;
-  private writing: Promise<void> = Promise.resolve();
+  private readonly writes = new Set<Promise<void>>();
   private readonly timers: NodeJS.Timeout[] = [];
-  /** Receipt time of the oldest event being written now (for the lag gauge). */
-  private oldestInFlight: number | undefined;
+  /** Receipt time of the oldest live event of each batch being written now (for the lag gauge). */
+  private readonly oldestInFlight = new Map<Waiting[], number>();
   private lastLagSeconds = 0;
 
   constructor(private readonly deps: LedgerDeps) {}
@@ -56,9 +58,9 @@ export class LedgerService {
       {
         queue: QUEUES.ledger,
         queueOptions: { queue: QUEUES.ledger, durable: true, arguments: { 'x-queue-type': 'quorum' } },
-        // Two batches: one being written while the next fills.
-        qos: { prefetchCount: batchSize * 2 },
-        concurrency: batchSize * 2,
+        // A batch per writer, and the next one filling.
+        qos: { prefetchCount: batchSize * (WRITERS + 1) },
+        concurrency: batchSize * (WRITERS + 1),
       },
       (msg) => this.take(msg),
     );
@@ -75,8 +77,10 @@ export class LedgerService {
     this.closing.abort();
     for (const timer of this.timers) clearInterval(timer);
     const consumer = this.consumer?.close();
-    this.flush();
-    await this.writing;
+    // What waits is not written now: back to the queue, for the next ledger.
+    for (const w of this.waiting.splice(0)) w.done(ConsumerStatus.REQUEUE);
+    clearTimeout(this.timer);
+    await Promise.all(this.writes);
     await consumer;
   }
 
@@ -97,21 +101,29 @@ export class LedgerService {
     });
   }
 
-  /** Hands what waits to the writer, one batch after the other (two writes of one event never race). */
+  /**
+   * Hands what waits to the writers, WRITERS batches at a time (two copies of one event in two
+   * batches at once: the second waits on the first's row and writes nothing).
+   */
   private flush(): void {
     clearTimeout(this.timer);
     this.timer = undefined;
-    if (this.waiting.length === 0) return;
-    const batch = this.waiting.splice(0, this.deps.options.batchSize);
-    this.writing = this.writing.then(() => this.write(batch));
-    // What arrived beyond a batch goes in the next one.
-    if (this.waiting.length > 0) this.timer = setTimeout(() => this.flush(), 0);
+    while (this.waiting.length > 0 && this.writes.size < WRITERS) {
+      const batch = this.waiting.splice(0, this.deps.options.batchSize);
+      const write = this.write(batch).finally(() => {
+        this.writes.delete(write);
+        // A full batch goes at once; a part of one once it has waited its time.
+        if (this.waiting.length >= this.deps.options.batchSize) this.flush();
+        else if (this.waiting.length > 0) this.timer ??= setTimeout(() => this.flush(), this.deps.options.batchMs);
+      });
+      this.writes.add(write);
+    }
   }
 
   private async write(batch: Waiting[]): Promise<void> {
     const started = performance.now();
     const oldest = oldestLive(batch);
-    this.oldestInFlight = oldest;
+    if (oldest !== undefined) this.oldestInFlight.set(batch, oldest);
     for (let failures = 0; ; failures++) {
       try {
         const result = await this.deps.store.write(batch.map((w) => w.entry));
@@ -120,7 +132,7 @@ export class LedgerService {
         if (result.expired > 0) this.deps.metrics.ledgerEvents.inc({ outcome: 'expired' }, result.expired);
         this.deps.metrics.ledgerBatchDuration.observe((performance.now() - started) / 1000);
         if (oldest !== undefined) this.lastLagSeconds = Math.max(0, (Date.now() - oldest) / 1000);
-        this.oldestInFlight = undefined;
+        this.oldestInFlight.delete(batch);
         for (const w of batch) w.done(ConsumerStatus.ACK);
         return;
       } catch (err) {
@@ -135,7 +147,7 @@ export class LedgerService {
         const waited = await sleep(Math.min(250 * 2 ** failures, 5000), true, { signal: this.closing.signal }).catch(() => false);
         if (!waited) {
           // Shutting down with the batch unwritten: back to the queue, for the next ledger.
-          this.oldestInFlight = undefined;
+          this.oldestInFlight.delete(batch);
           for (const w of batch) w.done(ConsumerStatus.REQUEUE);
           return;
         }
@@ -144,8 +156,8 @@ export class LedgerService {
   }
 
   private measureLag(): void {
-    const held = this.oldestInFlight ?? oldestLive(this.waiting);
-    this.deps.metrics.ledgerLag.set(held === undefined ? this.lastLagSeconds : Math.max(this.lastLagSeconds, (Date.now() - held) / 1000));
+    const held = [...this.oldestInFlight.values(), oldestLive(this.waiting) ?? Infinity].reduce((a, b) => Math.min(a, b), Infinity);
+    this.deps.metrics.ledgerLag.set(held === Infinity ? this.lastLagSeconds : Math.max(this.lastLagSeconds, (Date.now() - held) / 1000));
   }
 
   private async purge(): Promise<void> {
