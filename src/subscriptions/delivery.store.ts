@@ -103,18 +103,27 @@ export class DeliveryStore {
   ) {}
 
   /**
-   * One delivery per matching subscription of the event's tenant (enabled or not: a paused one
-   * gets them once resumed, parked meanwhile at `infinity` so no claim scans them); nothing new
-   * when the event was fanned out before. Returns how many were made.
+   * A delivery per (event, subscription) pair given, in one statement, made once however often the
+   * pair comes: due now for an enabled subscription; for a paused or disabled one parked at
+   * `infinity` (no claim scans it) until it is resumed. Returns how many were made.
    */
-  async fanOut(event: { tenantId: string; eventId: string; routingKey: string; payload: string }, subscriptionIds: readonly string[]): Promise<number> {
-    if (subscriptionIds.length === 0) return 0;
+  async fanOut(
+    pairs: ReadonlyArray<{ event: { tenantId: string; eventId: string; routingKey: string; payload: string }; subscriptionId: string }>,
+  ): Promise<number> {
+    if (pairs.length === 0) return 0;
     const { rowCount } = await this.db.query(
       `INSERT INTO deliveries (id, subscription_id, tenant_id, event_id, routing_key, webhook_id, payload, next_attempt_at)
-       SELECT gen_random_uuid(), s.id, $1, $2, $3, $4, $5, CASE WHEN s.enabled THEN now() ELSE 'infinity'::timestamptz END
-       FROM subscriptions s WHERE s.id = ANY($6::uuid[])
+       SELECT gen_random_uuid(), s.id, p.t, p.e, p.rk, 'msg_' || p.e, p.body, CASE WHEN s.enabled THEN now() ELSE 'infinity'::timestamptz END
+       FROM unnest($1::uuid[], $2::text[], $3::text[], $4::text[], $5::text[]) AS p (sub, t, e, rk, body)
+       JOIN subscriptions s ON s.id = p.sub
        ON CONFLICT (subscription_id, event_id) DO NOTHING`,
-      [event.tenantId, event.eventId, event.routingKey, `msg_${event.eventId}`, event.payload, subscriptionIds],
+      [
+        pairs.map((p) => p.subscriptionId),
+        pairs.map((p) => p.event.tenantId),
+        pairs.map((p) => p.event.eventId),
+        pairs.map((p) => p.event.routingKey),
+        pairs.map((p) => p.event.payload),
+      ],
     );
     return rowCount ?? 0;
   }
@@ -167,36 +176,44 @@ export class DeliveryStore {
     );
   }
 
-  /** Logs an attempt and moves its delivery on: delivered, due again at `at`, or failed. */
-  async record(delivery: ClaimedDelivery, attempt: Omit<DeliveryAttempt, 'attempt'>, result: AttemptResult): Promise<void> {
-    // One statement (atomic on its own), on the log's connections: committed without waiting for the
-    // WAL flush. A crash of PostgreSQL may forget the last moment's records; those deliveries are then
-    // pending again and made again with the same webhook-id (at least once), never lost.
+  /**
+   * Logs attempts and moves their deliveries on (delivered, due again at `at`, or failed), many in
+   * one statement (atomic on its own), on the log's connections: committed without waiting for the
+   * WAL flush. A crash of PostgreSQL may forget the last moment's records; those deliveries are then
+   * pending again and made again with the same webhook-id (at least once), never lost. Only the claim
+   * that made an attempt settles its delivery: a resend or a lapsed lease since then has its own. An
+   * attempt whose delivery is gone (its subscription deleted) is not logged.
+   */
+  async record(attempts: ReadonlyArray<{ delivery: ClaimedDelivery; attempt: Omit<DeliveryAttempt, 'attempt'>; result: AttemptResult }>): Promise<void> {
+    if (attempts.length === 0) return;
+    const rows = [...attempts].sort((a, b) => (a.delivery.id < b.delivery.id ? -1 : 1));
     await this.log.query(
-      `WITH attempt AS (
+      `WITH r AS (
+         SELECT * FROM unnest($1::uuid[], $2::text[], $3::timestamptz[], $4::int[], $5::text[], $6::int[], $7::timestamptz[], $8::int[], $9::int[], $10::text[], $11::text[])
+           AS r (id, status, next_at, last_code, last_error, attempt, started, latency, code, error, response)
+       ), logged AS (
          INSERT INTO delivery_attempts (delivery_id, attempt, started_at, latency_ms, status_code, error, response)
-         VALUES ($1, $6, $7, $8, $9, $10, $11)
+         SELECT r.id, r.attempt, r.started, r.latency, r.code, r.error, r.response FROM r JOIN deliveries d ON d.id = r.id
        )
-       UPDATE deliveries SET
-         status = $2,
-         next_attempt_at = COALESCE($3, next_attempt_at),
-         last_status_code = $4,
-         last_error = $5,
-         finished_at = CASE WHEN $2 = 'pending' THEN NULL ELSE now() END
-       WHERE id = $1 AND status = 'pending' AND attempts = $6`,
+       UPDATE deliveries d SET
+         status = r.status,
+         next_attempt_at = COALESCE(r.next_at, d.next_attempt_at),
+         last_status_code = r.last_code,
+         last_error = r.last_error,
+         finished_at = CASE WHEN r.status = 'pending' THEN NULL ELSE now() END
+       FROM r WHERE d.id = r.id AND d.status = 'pending' AND d.attempts = r.attempt`,
       [
-        delivery.id,
-        result.next === 'retry' ? 'pending' : result.next,
-        result.next === 'retry' ? result.at : null,
-        result.statusCode ?? null,
-        result.next === 'delivered' ? null : result.error,
-        // Only the claim that made this attempt settles it: a resend or a lapsed lease since then has its own.
-        delivery.attempt,
-        attempt.startedAt,
-        attempt.latencyMs,
-        attempt.statusCode,
-        attempt.error,
-        attempt.response,
+        rows.map((a) => a.delivery.id),
+        rows.map((a) => (a.result.next === 'retry' ? 'pending' : a.result.next)),
+        rows.map((a) => (a.result.next === 'retry' ? a.result.at : null)),
+        rows.map((a) => a.result.statusCode ?? null),
+        rows.map((a) => (a.result.next === 'delivered' ? null : a.result.error)),
+        rows.map((a) => a.delivery.attempt),
+        rows.map((a) => a.attempt.startedAt),
+        rows.map((a) => a.attempt.latencyMs),
+        rows.map((a) => a.attempt.statusCode),
+        rows.map((a) => a.attempt.error),
+        rows.map((a) => a.attempt.response),
       ],
     );
   }

@@ -1,6 +1,5 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { ConsumerStatus, type AsyncMessage, type Connection, type Consumer } from 'rabbitmq-client';
-import { QUEUES } from '../messaging';
+import { Batcher, QUEUES } from '../messaging';
 import type { Logger, Metrics } from '../observability';
 import type { AttemptResult, ClaimedDelivery, DeliveryStore } from './delivery.store';
 import { EndpointError, type EndpointAnswer, type EndpointClient } from './endpoint.client';
@@ -30,6 +29,22 @@ export interface DeliveryDeps {
 /** Longest Retry-After honoured (a longer one waits this long). */
 const MAX_RETRY_AFTER_MS = 86_400_000;
 const GAUGE_EVERY_MS = 15_000;
+/** Events fanned out in one statement, and the longest one waits for its batch. */
+const FAN_OUT_BATCH = 100;
+const FAN_OUT_WAIT_MS = 20;
+/** Attempts recorded in one statement, and the longest one waits for its batch. */
+const RECORD_BATCH = 64;
+const RECORD_WAIT_MS = 10;
+const RECORD_CLOSE_GRACE_MS = 5000;
+
+type AttemptRecord = Parameters<DeliveryStore['record']>[0][number];
+
+interface FanOutEvent {
+  tenantId: string;
+  eventId: string;
+  routingKey: string;
+  payload: string;
+}
 const RETENTION_EVERY_MS = 3_600_000;
 
 /**
@@ -42,10 +57,26 @@ export class DeliveryService {
   private consumer: Consumer | undefined;
   private readonly closing = new AbortController();
   private readonly dispatcher: Dispatcher;
+  private readonly fanOuts: Batcher<FanOutEvent>;
   private readonly timers: NodeJS.Timeout[] = [];
 
   constructor(private readonly deps: DeliveryDeps) {
     this.dispatcher = new Dispatcher(deps);
+    this.fanOuts = new Batcher<FanOutEvent>(
+      { size: FAN_OUT_BATCH, waitMs: FAN_OUT_WAIT_MS, writers: 2 },
+      (events) => this.fanOutBatch(events),
+      (err, events, failures) => {
+        // PostgreSQL away: the events are held (unacked) and tried again, never requeued in a loop.
+        if (failures === 0 || failures % 20 === 0) {
+          deps.logger.warn('fan-out: deliveries not recorded (PostgreSQL unavailable?); holding the events', {
+            events: events.length,
+            eventId: events[0]?.eventId,
+            failures,
+            cause: String(err),
+          });
+        }
+      },
+    );
   }
 
   start(): void {
@@ -53,8 +84,8 @@ export class DeliveryService {
       {
         queue: QUEUES.subscriptionFanout,
         queueOptions: { queue: QUEUES.subscriptionFanout, durable: true, arguments: { 'x-queue-type': 'quorum' } },
-        qos: { prefetchCount: 32 },
-        concurrency: 32,
+        qos: { prefetchCount: FAN_OUT_BATCH * 3 },
+        concurrency: FAN_OUT_BATCH * 3,
       },
       (msg) => this.fanOut(msg),
     );
@@ -72,7 +103,9 @@ export class DeliveryService {
   async close(): Promise<void> {
     this.closing.abort();
     for (const timer of this.timers) clearInterval(timer);
-    await this.consumer?.close();
+    const consumer = this.consumer?.close();
+    await this.fanOuts.close();
+    await consumer;
     await this.dispatcher.close();
     this.deps.client.close();
   }
@@ -87,26 +120,17 @@ export class DeliveryService {
       this.deps.logger.error('fan-out: not an event, skipped', { routingKey: msg.routingKey, cause: String(err) });
       return ConsumerStatus.ACK;
     }
-    for (let failures = 0; ; failures++) {
-      try {
-        const matching = (await this.deps.subscriptions.ofTenant(event.tenantId)).filter((s) => matchesFilter(s.filter, msg.routingKey)).map((s) => s.id);
-        const made = await this.deps.deliveries.fanOut({ ...event, routingKey: msg.routingKey, payload }, matching);
-        if (made > 0) this.dispatcher.wake();
-        return ConsumerStatus.ACK;
-      } catch (err) {
-        // PostgreSQL away: the event is held (unacked) and tried again, never requeued in a loop.
-        if (failures === 0 || failures % 20 === 0) {
-          this.deps.logger.warn('fan-out: deliveries not recorded (PostgreSQL unavailable?); holding the event', {
-            tenantId: event.tenantId,
-            eventId: event.eventId,
-            failures,
-            cause: String(err),
-          });
-        }
-        const waited = await sleep(Math.min(250 * 2 ** failures, 5000), true, { signal: this.closing.signal }).catch(() => false);
-        if (!waited) return ConsumerStatus.REQUEUE;
-      }
-    }
+    // Held (unacked) until its batch is recorded; shutting down first, back to the queue.
+    return (await this.fanOuts.add({ ...event, routingKey: msg.routingKey, payload })) ? ConsumerStatus.ACK : ConsumerStatus.REQUEUE;
+  }
+
+  /** A batch of events: their tenants' subscriptions in one query, the matching deliveries in one more. */
+  private async fanOutBatch(events: readonly FanOutEvent[]): Promise<void> {
+    const subscriptions = await this.deps.subscriptions.ofTenants([...new Set(events.map((e) => e.tenantId))]);
+    const pairs = events.flatMap((event) =>
+      (subscriptions.get(event.tenantId) ?? []).filter((s) => matchesFilter(s.filter, event.routingKey)).map((s) => ({ event, subscriptionId: s.id })),
+    );
+    if ((await this.deps.deliveries.fanOut(pairs)) > 0) this.dispatcher.wake();
   }
 
   private async measureBacklog(): Promise<void> {
@@ -161,7 +185,24 @@ class Dispatcher {
   private again = false;
   private closed = false;
 
-  constructor(private readonly deps: DeliveryDeps) {}
+  /** Attempts' outcomes, recorded many per statement. */
+  private readonly records: Batcher<AttemptRecord>;
+
+  constructor(private readonly deps: DeliveryDeps) {
+    this.records = new Batcher<AttemptRecord>(
+      { size: RECORD_BATCH, waitMs: RECORD_WAIT_MS, writers: 2 },
+      (records) => deps.deliveries.record(records),
+      (err, records, failures) => {
+        if (failures === 0 || failures % 20 === 0) {
+          deps.logger.warn('delivery attempts not recorded yet (PostgreSQL unavailable?); holding them', {
+            attempts: records.length,
+            failures,
+            cause: String(err),
+          });
+        }
+      },
+    );
+  }
 
   start(): void {
     this.timer = setInterval(() => this.wake(), this.deps.options.pollMs);
@@ -191,7 +232,12 @@ class Dispatcher {
     this.closed = true;
     clearInterval(this.timer);
     await this.ticking;
+    // The attempts in progress are recorded; held longer (PostgreSQL away) they are given up and
+    // made again after their lease.
+    const grace = setTimeout(() => void this.records.close(), RECORD_CLOSE_GRACE_MS);
     await Promise.all([...this.running]);
+    clearTimeout(grace);
+    await this.records.close();
     const left = [...this.waiting.values()].flat();
     this.waiting.clear();
     this.waitingTotal = 0;
@@ -264,7 +310,7 @@ class Dispatcher {
   }
 
   private async attempt(delivery: ClaimedDelivery): Promise<void> {
-    const { subscriptions, deliveries, client, logger, metrics } = this.deps;
+    const { subscriptions, client, logger, metrics } = this.deps;
     const log = {
       tenantId: delivery.tenantId,
       subscriptionId: delivery.subscriptionId,
@@ -285,9 +331,9 @@ class Dispatcher {
       const latencyMs = Math.round(performance.now() - startedMs);
       const result = this.judge(delivery, answer, failure);
       const outcome = result.next === 'failed' && answer?.statusCode === 410 ? 'gone' : result.next;
-      await deliveries.record(
+      const recorded = await this.records.add({
         delivery,
-        {
+        attempt: {
           startedAt: started.toISOString(),
           latencyMs,
           statusCode: answer?.statusCode ?? null,
@@ -295,7 +341,12 @@ class Dispatcher {
           response: answer?.body ?? null,
         },
         result,
-      );
+      });
+      // Shutting down with PostgreSQL away: the lease runs out and the delivery is attempted again (same webhook-id).
+      if (!recorded) {
+        logger.warn('delivery attempt not recorded; it will be made again', log);
+        return;
+      }
       metrics.subscriptionDeliveries.inc({ tenant: delivery.tenantId, outcome });
       metrics.subscriptionAttemptDuration.observe({ outcome }, latencyMs / 1000);
       if (outcome === 'gone' && (await subscriptions.disable(delivery.subscriptionId, 'gone'))) {

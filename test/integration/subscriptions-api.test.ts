@@ -67,9 +67,19 @@ describe('the subscriptions API, on PostgreSQL', () => {
       await db.connect();
       try {
         const { rows } = await db.query<{ name: string }>('SELECT name FROM wws_migrations');
-        expect(rows.map((r) => r.name)).toEqual(['1764720000000_subscriptions', '1764730000000_deliveries']);
+        expect(rows.map((r) => r.name)).toEqual(['1764720000000_subscriptions', '1764730000000_deliveries', '1764740000000_ledger']);
         const tables = await db.query<{ tablename: string }>("SELECT tablename FROM pg_tables WHERE schemaname = 'public' ORDER BY tablename");
-        expect(tables.rows.map((r) => r.tablename)).toEqual(['api_keys', 'deliveries', 'delivery_attempts', 'subscriptions', 'wws_migrations']);
+        // The ledger's daily partitions (ledger_events_pYYYYMMDD) are made by the ledger role, not by a migration.
+        expect(tables.rows.map((r) => r.tablename).filter((t) => !/^ledger_events_p\d{8}$/.test(t))).toEqual([
+          'api_keys',
+          'deliveries',
+          'delivery_attempts',
+          'ledger_daily',
+          'ledger_events',
+          'ledger_messages',
+          'subscriptions',
+          'wws_migrations',
+        ]);
       } finally {
         await db.end();
       }
