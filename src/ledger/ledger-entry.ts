@@ -39,16 +39,22 @@ type Obj = Record<string, unknown>;
 /**
  * The ledger's reading of one event of the contract (`schemas/inbound-event.v1.schema.json`), or an
  * Error naming what is missing: the fields it keeps in columns are checked, the rest is kept as is.
- * `headers`: the broker message's, for the hand-off attempt that published it.
+ * `body`: the broker message's (JSON text, or what the client parsed it into); `headers`: its
+ * headers, for the hand-off attempt that published it.
  */
-export function ledgerEntryOf(json: string, routingKey: string, headers: Obj): LedgerEntry | Error {
-  let event: unknown;
-  try {
-    event = JSON.parse(json);
-  } catch {
-    return new Error('not JSON');
+export function ledgerEntryOf(body: unknown, routingKey: string, headers: Obj): LedgerEntry | Error {
+  // The AMQP client parses an application/json body itself: JSON text is kept, parsed once.
+  const given = Buffer.isBuffer(body) ? body.toString('utf8') : body;
+  let event: unknown = given;
+  if (typeof given === 'string') {
+    try {
+      event = JSON.parse(given);
+    } catch {
+      return new Error('not JSON');
+    }
   }
   if (!isObj(event)) return new Error('not an object');
+  const json = typeof given === 'string' ? given : JSON.stringify(event);
   const eventId = event.eventId;
   if (typeof eventId !== 'string' || !UUID.test(eventId)) return new Error('eventId: not a UUID');
   const tenantId = text(event.tenantId);

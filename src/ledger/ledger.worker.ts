@@ -84,8 +84,7 @@ export class LedgerService {
   }
 
   private async take(msg: AsyncMessage): Promise<ConsumerStatus> {
-    const json = Buffer.isBuffer(msg.body) ? msg.body.toString('utf8') : JSON.stringify(msg.body);
-    const entry = ledgerEntryOf(json, msg.routingKey, msg.headers ?? {});
+    const entry = ledgerEntryOf(msg.body, msg.routingKey, msg.headers ?? {});
     if (entry instanceof Error) {
       // Not an event of the contract (someone else published to the exchange): nothing to keep.
       this.deps.metrics.ledgerEvents.inc({ outcome: 'invalid' }, 1);

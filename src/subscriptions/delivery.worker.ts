@@ -111,10 +111,11 @@ export class DeliveryService {
   }
 
   private async fanOut(msg: AsyncMessage): Promise<ConsumerStatus> {
+    // The client has parsed an application/json body already: read the ids there, keep the JSON text.
     const payload = Buffer.isBuffer(msg.body) ? msg.body.toString('utf8') : JSON.stringify(msg.body);
     let event: { tenantId: string; eventId: string };
     try {
-      event = parseEvent(payload);
+      event = idsOf(Buffer.isBuffer(msg.body) ? (JSON.parse(payload) as unknown) : msg.body);
     } catch (err) {
       // Not an event of the contract: nothing to deliver (and nothing a retry would mend).
       this.deps.logger.error('fan-out: not an event, skipped', { routingKey: msg.routingKey, cause: String(err) });
@@ -161,8 +162,8 @@ export class DeliveryService {
   }
 }
 
-function parseEvent(payload: string): { tenantId: string; eventId: string } {
-  const parsed = JSON.parse(payload) as { tenantId?: unknown; eventId?: unknown };
+function idsOf(body: unknown): { tenantId: string; eventId: string } {
+  const parsed = (typeof body === 'object' && body !== null ? body : {}) as { tenantId?: unknown; eventId?: unknown };
   if (typeof parsed.tenantId !== 'string' || typeof parsed.eventId !== 'string') throw new Error('no tenantId or eventId');
   return { tenantId: parsed.tenantId, eventId: parsed.eventId };
 }
@@ -187,6 +188,8 @@ class Dispatcher {
 
   /** Attempts' outcomes, recorded many per statement. */
   private readonly records: Batcher<AttemptRecord>;
+  /** Outcomes being recorded (their endpoints' slots are free already). */
+  private readonly settling = new Set<Promise<void>>();
 
   constructor(private readonly deps: DeliveryDeps) {
     this.records = new Batcher<AttemptRecord>(
@@ -236,6 +239,7 @@ class Dispatcher {
     // made again after their lease.
     const grace = setTimeout(() => void this.records.close(), RECORD_CLOSE_GRACE_MS);
     await Promise.all([...this.running]);
+    await Promise.all([...this.settling]);
     clearTimeout(grace);
     await this.records.close();
     const left = [...this.waiting.values()].flat();
@@ -309,8 +313,39 @@ class Dispatcher {
     if (list && list.length === 0) this.waiting.delete(subscriptionId);
   }
 
+  /**
+   * POSTs the delivery (the endpoint's slot is held for this only), then records the outcome in the
+   * background (a batch of records, tracked for close): the slot is free for the next attempt while
+   * this one is being written.
+   */
   private async attempt(delivery: ClaimedDelivery): Promise<void> {
-    const { subscriptions, client, logger, metrics } = this.deps;
+    const started = new Date();
+    const startedMs = performance.now();
+    let answer: EndpointAnswer | undefined;
+    let failure: EndpointError | undefined;
+    try {
+      answer = await this.deps.client.post(delivery.url, delivery.payload, signedHeaders(delivery.webhookId, delivery.payload, delivery.secrets));
+    } catch (err) {
+      failure = err instanceof EndpointError ? err : new EndpointError('endpoint_unreachable', String(err));
+    }
+    const latencyMs = Math.round(performance.now() - startedMs);
+    const settling = this.settle(delivery, {
+      startedAt: started.toISOString(),
+      latencyMs,
+      answer,
+      failure,
+    });
+    this.settling.add(settling);
+    void settling.finally(() => this.settling.delete(settling));
+  }
+
+  /** Records an attempt's outcome, counts it, and disables a subscription whose endpoint answered 410. */
+  private async settle(
+    delivery: ClaimedDelivery,
+    made: { startedAt: string; latencyMs: number; answer: EndpointAnswer | undefined; failure: EndpointError | undefined },
+  ): Promise<void> {
+    const { subscriptions, logger, metrics } = this.deps;
+    const { answer, failure, latencyMs } = made;
     const log = {
       tenantId: delivery.tenantId,
       subscriptionId: delivery.subscriptionId,
@@ -319,22 +354,12 @@ class Dispatcher {
       attempt: delivery.attempt,
     };
     try {
-      const started = new Date();
-      const startedMs = performance.now();
-      let answer: EndpointAnswer | undefined;
-      let failure: EndpointError | undefined;
-      try {
-        answer = await client.post(delivery.url, delivery.payload, signedHeaders(delivery.webhookId, delivery.payload, delivery.secrets));
-      } catch (err) {
-        failure = err instanceof EndpointError ? err : new EndpointError('endpoint_unreachable', String(err));
-      }
-      const latencyMs = Math.round(performance.now() - startedMs);
       const result = this.judge(delivery, answer, failure);
       const outcome = result.next === 'failed' && answer?.statusCode === 410 ? 'gone' : result.next;
       const recorded = await this.records.add({
         delivery,
         attempt: {
-          startedAt: started.toISOString(),
+          startedAt: made.startedAt,
           latencyMs,
           statusCode: answer?.statusCode ?? null,
           error: failure ? `${failure.code}: ${failure.message}` : null,
