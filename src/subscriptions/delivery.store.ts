@@ -1,3 +1,4 @@
+import { ValidationError } from '../errors';
 import type { Database } from './database';
 import type { Caller } from './subscription.store';
 
@@ -224,6 +225,16 @@ export class DeliveryStore {
     subscriptionId: string,
     options: { status?: DeliveryStatus; since?: Date; until?: Date; before?: string; limit: number },
   ): Promise<Delivery[]> {
+    if (options.before !== undefined) {
+      const cursor = await this.db.query('SELECT 1 FROM deliveries WHERE id = $1 AND subscription_id = $2', [options.before, subscriptionId]);
+      // Not an empty page: the caller would take it for the end of the list.
+      if (cursor.rowCount === 0) {
+        throw new ValidationError(
+          'cursor_gone',
+          'before: that delivery is no longer in the log (removed by retention): list again without before, or with until',
+        );
+      }
+    }
     const { rows } = await this.db.query<DeliveryRow>(
       `SELECT ${PUBLIC_COLUMNS} FROM deliveries
        WHERE subscription_id = $1 AND ($2::text IS NULL OR tenant_id = $2)

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { ValidationError } from '../errors';
 import type { Database } from './database';
 import { newSigningSecret } from './secrets';
 
@@ -94,6 +95,11 @@ export class SubscriptionStore {
   /** A page in creation order; `after` is the last id of the page before. */
   async list(caller: Caller, options: { tenantId?: string; after?: string; limit: number }): Promise<Subscription[]> {
     const tenantId = caller.kind === 'tenant' ? caller.tenantId : (options.tenantId ?? null);
+    if (options.after !== undefined) {
+      const cursor = await this.db.query('SELECT 1 FROM subscriptions WHERE id = $1 AND ($2::text IS NULL OR tenant_id = $2)', [options.after, tenantId]);
+      // Not an empty page: the caller would take it for the end of the list.
+      if (cursor.rowCount === 0) throw new ValidationError('cursor_gone', 'after: that subscription was deleted since: list again without after');
+    }
     const { rows } = await this.db.query<SubscriptionRow>(
       `SELECT * FROM subscriptions
        WHERE ($1::text IS NULL OR tenant_id = $1)

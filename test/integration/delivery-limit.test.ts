@@ -67,16 +67,22 @@ describe('quorum-queue delivery limits', () => {
     const shard = shardQueueName({ index: 0, count: 1 });
     await eventually(async () => (await harness.depth(shard)) === 1, 10_000, 'the hand-off in its shard');
 
-    // Ten workers died holding it: handed out and taken back ten times (x-delivery-count 10).
+    // Ten workers died holding it: handed out and taken back ten times (x-delivery-count 10, or 11).
     let rawKey: unknown;
     let returns = 0;
-    const looping = harness.amqp().createConsumer({ queue: shard, queueOptions: { queue: shard, passive: true }, qos: { prefetchCount: 1 } }, (msg) => {
+    // Past ten it is held until the consumer is cancelled: a fast loop must not reach the broker's own limit (50).
+    let release = (): void => undefined;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const looping = harness.amqp().createConsumer({ queue: shard, queueOptions: { queue: shard, passive: true }, qos: { prefetchCount: 1 } }, async (msg) => {
       rawKey = msg.headers?.['x-raw-key'];
       returns += 1;
+      if (returns > 10) await held;
       return ConsumerStatus.REQUEUE;
     });
     await eventually(() => returns >= 10, 10_000, 'ten returns');
-    await looping.close();
+    const cancelled = looping.close();
+    release();
+    await cancelled;
     events = harness.reader(QUEUES.messages);
     const dead = harness.reader(QUEUES.dead);
 

@@ -1,7 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
 import request from 'supertest';
 import type { InboundEvent } from '../../src/contract';
-import type { MessageTrace } from '../../src/ledger';
+import { ledgerEntryOf, LedgerStore, type LedgerEntry, type MessageTrace } from '../../src/ledger';
 import { QUEUES } from '../../src/messaging';
 import { GraphStub } from '../../support/graph-stub';
 import { sampleMedia } from '../../support/media-samples';
@@ -205,6 +206,11 @@ describe('the message ledger', () => {
     const stats = await request(url).get(`/admin/stats?tenantId=acme`).set('Authorization', `Bearer ${ADMIN_TOKEN}`);
     const funnel = (stats.body as { days: Array<{ funnel: { sent: number; delivered: number; read: number } }> }).days[0]!.funnel;
     expect(funnel).toMatchObject({ sent: 1, delivered: 1, read: 1 });
+    // The command prints the same figures.
+    const cli = await runCli('stats', harness.env({ DATABASE_URL: await harness.database() }), ['--tenant', 'acme']);
+    expect(cli.code).toBe(0);
+    expect(JSON.parse(cli.stdout)).toEqual(stats.body);
+    expect((await runCli('stats', harness.env({ DATABASE_URL: await harness.database() }), ['--from', 'yesterday'])).code).toBe(2);
   });
 
   it('when a photo’s hand-off is retried through an object-store outage and its media then cannot be fetched, then the trace shows the POST, the retry and the media failure', async () => {
@@ -335,5 +341,99 @@ describe('the ledger under kill -9', () => {
     expect(new Set(rows.rows.map((r) => r.message_id))).toEqual(new Set(wamids));
     const messages = await db.query<{ n: string; e: string }>('SELECT count(*) AS n, sum(events) AS e FROM ledger_messages');
     expect(messages.rows[0]).toEqual({ n: String(wamids.length), e: String(wamids.length) });
+  });
+});
+
+describe('the ledger beside the failed store, and its retention', () => {
+  let harness: Harness;
+  let service: RunningService;
+  let db: Pool;
+  let events: QueueReader;
+
+  beforeAll(async () => {
+    harness = await Harness.create('ledger-failed', [acme]);
+    // An outage longer than this stores the payload as failed (and dead-letters it) instead of retrying on.
+    service = await harness.start('all', { DATABASE_URL: await harness.database(), ADMIN_TOKEN, TRANSIENT_RETRY_WINDOW_SECONDS: '1' });
+    db = new Pool({ connectionString: await harness.database(), max: 2 });
+    events = harness.reader(QUEUES.messages);
+  });
+  afterAll(async () => {
+    await db.end();
+    await harness.close();
+  });
+
+  it('when a payload was dead-lettered through a Redis outage and then replayed, then the trace shows its failed-store entry and the replayed event', async () => {
+    const wamid = `wamid.ledger-failed-${harness.id}`;
+    await eventually(() => harness.shardsConsumed(), 10_000, 'the worker consuming its shards');
+    await stack('stop', 'redis');
+    let correlationId: string;
+    try {
+      const res = await harness.post(service, webhook(acme.businessAccountId, [messagesChange({ messages: [text(wamid)] })]), acme.appSecret);
+      expect(res.status).toBe(200);
+      correlationId = String(res.headers['x-correlation-id']);
+      await eventually(async () => (await harness.depth(QUEUES.dead)) === 1, 20_000, 'a dead letter');
+    } finally {
+      await stack('start', 'redis');
+    }
+    const replay = await request(service.handle.url)
+      .post('/admin/replay')
+      .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+      .send({ tenantId: 'acme', from: today(), to: today(), source: 'failed' });
+    expect(replay.status).toBe(200);
+    const event = await eventually(() => events.bodies<InboundEvent>().find((e) => e.messageId === wamid), 20_000, 'the replayed event');
+    await eventually(
+      async () => (await db.query('SELECT 1 FROM ledger_events WHERE event_id = $1', [event.eventId])).rowCount === 1,
+      20_000,
+      'the event in the ledger',
+    );
+
+    const res = await request(service.handle.url).get(`/admin/messages/${wamid}`).set('Authorization', `Bearer ${ADMIN_TOKEN}`);
+    expect(res.status).toBe(200);
+    const trace = res.body as MessageTrace;
+    expect(trace.posts).toHaveLength(1);
+    expect(trace.posts[0]).toMatchObject({ correlationId, source: 'replay', failed: { key: `failed/${event.raw.key}` } });
+    expect(trace.posts[0]!.failed!.error).toMatch(/redis_unavailable/);
+    expect(trace.steps.join('\n')).toMatch(/failed store: failed\/acme\/.+ after \d+ attempt\(s\) at .+: redis_unavailable/);
+  });
+
+  it('when days pass the retention, then their partitions are dropped whole, stale messages removed, and an event that old is not written', async () => {
+    const store = new LedgerStore(db, 30);
+    const now = Date.now();
+    const old = new Date(now - 40 * 86_400_000).toISOString();
+    const recent = new Date(now - 10 * 86_400_000).toISOString();
+    await store.ensurePartitions(new Set([old.slice(0, 10), recent.slice(0, 10)]));
+    const entry = (receivedAt: string, n: number): LedgerEntry => {
+      const made = ledgerEntryOf(
+        JSON.stringify({
+          eventId: randomUUID(),
+          tenantId: 'acme',
+          kind: 'message',
+          type: 'text',
+          correlationId: randomUUID(),
+          receivedAt,
+          timestamp: receivedAt,
+          messageId: `wamid.retention-${harness.id}-${n}`,
+          direction: 'inbound',
+          raw: { key: 'k' },
+          metadata: { source: 'meta' },
+        }),
+        'message.text',
+        {},
+      );
+      if (made instanceof Error) throw made;
+      return made;
+    };
+    // Written while within the retention (the clock of 20 days ago), then the clock moves on.
+    expect(await store.write([entry(old, 1)], now - 20 * 86_400_000)).toMatchObject({ written: 1 });
+    expect(await store.write([entry(recent, 2)], now)).toMatchObject({ written: 1 });
+    await db.query("UPDATE ledger_messages SET updated_at = now() - interval '40 days' WHERE message_id = $1", [`wamid.retention-${harness.id}-1`]);
+    const purged = await store.purgeExpired(now);
+    expect(purged.partitions).toContain(`ledger_events_p${old.slice(0, 10).replace(/-/g, '')}`);
+    expect(purged.partitions).not.toContain(`ledger_events_p${recent.slice(0, 10).replace(/-/g, '')}`);
+    expect(purged.messages).toBe(1);
+    const left = await db.query<{ message_id: string }>('SELECT message_id FROM ledger_events WHERE message_id LIKE $1', [`wamid.retention-${harness.id}-%`]);
+    expect(left.rows.map((r) => r.message_id)).toEqual([`wamid.retention-${harness.id}-2`]);
+    // Arriving now, an event received 40 days ago is past the retention: not written.
+    expect(await store.write([entry(old, 3)], now)).toEqual({ written: 0, duplicates: 0, expired: 1 });
   });
 });

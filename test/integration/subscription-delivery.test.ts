@@ -1,5 +1,6 @@
 import { lookup } from 'node:dns/promises';
 import { hostname } from 'node:os';
+import { Pool } from 'pg';
 import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import type { InboundEvent } from '../../src/contract';
@@ -44,6 +45,7 @@ describe('deliveries to tenants’ endpoints', () => {
   let url: string;
   let endpoint: SubscriberEndpoint;
   let seq = 0;
+  let pool: Pool;
 
   const subscribe = async (tenantId: string, path: string, filter = ['#']): Promise<Created> => {
     const res = await request(url)
@@ -67,8 +69,10 @@ describe('deliveries to tenants’ endpoints', () => {
     endpoint = await new SubscriberEndpoint().start();
     service = await harness.start('all', { ...DELIVERY_ENV, DATABASE_URL: await harness.database() });
     url = service.handle.url;
+    pool = new Pool({ connectionString: await harness.database(), max: 1 });
   });
   afterAll(async () => {
+    await pool.end();
     await endpoint.stop();
     await harness.close();
   });
@@ -271,6 +275,32 @@ describe('deliveries to tenants’ endpoints', () => {
     } finally {
       endpoint.answer = previous;
     }
+  });
+
+  it('when the log is read page by page, then each page goes on from the last, and a page after a delivery no longer in the log is a 400', async () => {
+    const sub = await subscribe('acme', '/paged', ['message.*']);
+    const wamids = [await sendText(), await sendText(), await sendText(), await sendText(), await sendText()];
+    await eventually(() => at('/paged').length >= wamids.length, 20_000, 'the deliveries');
+    const page = async (query: string): Promise<{ status: number; body: { data: Array<{ id: string }>; next: string | null } }> => {
+      const res = await request(url).get(`/v1/subscriptions/${sub.id}/deliveries${query}`).set('Authorization', `Bearer ${ADMIN_TOKEN}`);
+      return { status: res.status, body: res.body as { data: Array<{ id: string }>; next: string | null } };
+    };
+    const seen: string[] = [];
+    for (let query = '?limit=2'; ;) {
+      const { status: code, body } = await page(query);
+      expect(code).toBe(200);
+      seen.push(...body.data.map((d) => d.id));
+      if (!body.next) break;
+      query = `?limit=2&before=${body.next}`;
+    }
+    expect(seen).toHaveLength(wamids.length);
+    expect(new Set(seen).size).toBe(wamids.length);
+    // The retention job removes the delivery a cursor names: the next page is refused, not empty.
+    const first = await page('?limit=2');
+    await pool.query('DELETE FROM deliveries WHERE id = $1', [first.body.next]);
+    const after = await page(`?limit=2&before=${first.body.next}`);
+    expect(after.status).toBe(400);
+    expect((after.body as unknown as { error: { code: string } }).error.code).toBe('cursor_gone');
   });
 
   it('when another tenant’s key names a subscription’s deliveries, then it finds nothing and changes nothing', async () => {

@@ -235,6 +235,12 @@ describe('the subscriptions API, on PostgreSQL', () => {
       expect(third.body).toEqual({ data: [], next: null });
       const ids = [...first.body.data, ...second.body.data].map((s) => s.id);
       expect(new Set(ids).size).toBe(4);
+      // The subscription a cursor names deleted in between: the next page is refused, not empty.
+      const spare = await as(keys.acme!).post('/v1/subscriptions', { url: 'https://hooks.example.com/spare' });
+      expect((await as(keys.acme!).delete(`/v1/subscriptions/${spare.body.id}`)).status).toBe(204);
+      const gone = await as(keys.acme!).get(`/v1/subscriptions?limit=2&after=${spare.body.id}`);
+      expect(gone.status).toBe(400);
+      expect(gone.body.error.code).toBe('cursor_gone');
     });
 
     it('when it deletes one, then 204 and it is gone', async () => {
