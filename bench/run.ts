@@ -15,6 +15,8 @@
  *   BENCH_DELIVERY_WEBHOOKS=5000 event subscriptions: a backlog of this many webhooks drained by one
  *                            delivery process (deliveries/s), then end to end to the subscriber's endpoint
  *                            at 500/s; 0 to skip
+ *   BENCH_LEDGER_EVENTS=50000 the message ledger: a backlog of this many events drained by one ledger
+ *                            process (events/s), beside a COPY of the same rows (the ceiling); 0 to skip
  *   BENCH_ENV_<NAME>=value   a setting for the service under test (BENCH_ENV_RABBITMQ_PREFETCH=64)
  *   BENCH_RESULTS_DIR, BENCH_UPDATE_README=0, BENCH_SMOKE=1 (tiny run for the test suite)
  *
