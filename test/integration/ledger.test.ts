@@ -375,12 +375,15 @@ describe('the ledger beside the failed store, and its retention', () => {
     } finally {
       await stack('start', 'redis');
     }
+    // With a 1 s retry window, a replay met by a Redis still reconnecting would be dead-lettered again.
+    await eventually(async () => (await request(service.handle.url).get('/ready')).status === 200, 30_000, 'the service ready again');
     const replay = await request(service.handle.url)
       .post('/admin/replay')
       .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
       .send({ tenantId: 'acme', from: today(), to: today(), source: 'failed' });
     expect(replay.status).toBe(200);
-    const event = await eventually(() => events.bodies<InboundEvent>().find((e) => e.messageId === wamid), 20_000, 'the replayed event');
+    expect(replay.body).toMatchObject({ found: 1, replayed: 1 });
+    const event = await eventually(() => events.bodies<InboundEvent>().find((e) => e.messageId === wamid), 30_000, 'the replayed event');
     await eventually(
       async () => (await db.query('SELECT 1 FROM ledger_events WHERE event_id = $1', [event.eventId])).rowCount === 1,
       20_000,
