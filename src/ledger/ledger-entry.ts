@@ -1,4 +1,5 @@
 import { statusRank } from '../contract';
+import { storableText } from '../subscriptions';
 
 /** One event as the ledger writes it: the columns of `ledger_events`, and what it says about its message. */
 export interface LedgerEntry {
@@ -30,6 +31,13 @@ export interface LedgerEntry {
   mediaKey: string | null;
 }
 
+/** A JSON escape PostgreSQL refuses in jsonb (NUL, a lone surrogate; a paired one is merely rewritten). */
+const UNSTORABLE_ESCAPE = /\\u(0000|d[89a-f][0-9a-f]{2})/i;
+const DAY_MS = 86_400_000;
+/** Receipt times the ledger takes: from this service (none before 2000, none more than a day ahead of this clock). */
+const EARLIEST_RECEIPT = Date.UTC(2000, 0, 1);
+/** The last instant PostgreSQL and a daily partition's name both hold (year 9999). */
+const LATEST_INSTANT = Date.UTC(9999, 11, 31);
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 /** Longest text kept in an id column (Meta's wamids are about 60 characters). */
 const MAX_ID = 512;
@@ -42,26 +50,30 @@ type Obj = Record<string, unknown>;
  * `body`: the broker message's (JSON text, or what the client parsed it into); `headers`: its
  * headers, for the hand-off attempt that published it.
  */
-export function ledgerEntryOf(body: unknown, routingKey: string, headers: Obj): LedgerEntry | Error {
+export function ledgerEntryOf(body: unknown, routingKey: string, headers: Obj, now = Date.now()): LedgerEntry | Error {
   // The AMQP client parses an application/json body itself: JSON text is kept, parsed once.
   const given = Buffer.isBuffer(body) ? body.toString('utf8') : body;
-  let event: unknown = given;
+  let parsed: unknown = given;
   if (typeof given === 'string') {
     try {
-      event = JSON.parse(given);
+      parsed = JSON.parse(given);
     } catch {
       return new Error('not JSON');
     }
   }
-  if (!isObj(event)) return new Error('not an object');
-  const json = typeof given === 'string' ? given : JSON.stringify(event);
+  if (!isObj(parsed)) return new Error('not an object');
+  const asText = typeof given === 'string' ? given : JSON.stringify(parsed);
+  // A customer's text may hold a NUL or half an emoji, which PostgreSQL's jsonb and text refuse (every time).
+  const clean = UNSTORABLE_ESCAPE.test(asText);
+  const event = clean ? (storable(parsed) as Obj) : parsed;
+  const json = clean ? JSON.stringify(event) : asText;
   const eventId = event.eventId;
   if (typeof eventId !== 'string' || !UUID.test(eventId)) return new Error('eventId: not a UUID');
   const tenantId = text(event.tenantId);
   const kind = text(event.kind);
   const type = text(event.type);
   const correlationId = text(event.correlationId);
-  const receivedAt = instant(event.receivedAt);
+  const receivedAt = instant(event.receivedAt, EARLIEST_RECEIPT, now + DAY_MS);
   if (!tenantId || !kind || !type || !correlationId || !receivedAt) return new Error('tenantId, kind, type, correlationId and receivedAt are required');
   const raw = isObj(event.raw) ? event.raw : {};
   const metadata = isObj(event.metadata) ? event.metadata : {};
@@ -82,17 +94,17 @@ export function ledgerEntryOf(body: unknown, routingKey: string, headers: Obj): 
     tenantId,
     kind,
     type,
-    routingKey: routingKey.slice(0, MAX_ID),
+    routingKey: storableText(routingKey.slice(0, MAX_ID)),
     messageId: text(event.messageId),
     waId: text(party?.waId),
     userId: text(party?.userId),
-    occurredAt: instant(event.timestamp) ?? receivedAt,
+    occurredAt: instant(event.timestamp, 0, LATEST_INSTANT) ?? receivedAt,
     receivedAt,
     correlationId,
     rawKey: text(raw.key) ?? '',
     source: text(metadata.source) ?? 'meta',
-    handoffAttempt: Number.isInteger(attempt) && attempt > 0 ? attempt : null,
-    handoffLastError: typeof headers['x-handoff-last-error'] === 'string' ? headers['x-handoff-last-error'].slice(0, 1000) : null,
+    handoffAttempt: Number.isInteger(attempt) && attempt > 0 && attempt < 2 ** 31 ? attempt : null,
+    handoffLastError: typeof headers['x-handoff-last-error'] === 'string' ? storableText(headers['x-handoff-last-error'].slice(0, 1000)) : null,
     json,
     direction: kind === 'status' ? 'outbound' : text(event.direction),
     state,
@@ -219,9 +231,17 @@ function text(value: unknown): string | null {
   return typeof value === 'string' && value.length > 0 ? value.slice(0, MAX_ID) : null;
 }
 
-/** An ISO-8601 instant PostgreSQL reads the same way, or null. */
-function instant(value: unknown): string | null {
+/** An ISO-8601 instant between `earliest` and `latest` (epoch ms), as PostgreSQL reads it, or null. */
+function instant(value: unknown, earliest: number, latest: number): string | null {
   if (typeof value !== 'string' || value.length > 40) return null;
   const ms = Date.parse(value);
-  return Number.isFinite(ms) ? new Date(ms).toISOString() : null;
+  return Number.isFinite(ms) && ms >= earliest && ms <= latest ? new Date(ms).toISOString() : null;
+}
+
+/** `value` with every string (and key) one PostgreSQL stores: NUL and lone surrogates become U+FFFD. */
+function storable(value: unknown): unknown {
+  if (typeof value === 'string') return storableText(value);
+  if (Array.isArray(value)) return value.map(storable);
+  if (isObj(value)) return Object.fromEntries(Object.entries(value).map(([k, v]) => [storableText(k), storable(v)]));
+  return value;
 }

@@ -48,6 +48,12 @@ export class LedgerStore {
       return { written: written.length, duplicates: kept.length - written.length, expired: entries.length - kept.length };
     } catch (err) {
       await client.query('ROLLBACK').catch(() => undefined);
+      if (/no partition of relation/.test(String(err))) {
+        // A day's partition gone under this process (dropped elsewhere): made again on the next try,
+        // which this is (not a value refused: it carries no SQLSTATE).
+        this.partitions.clear();
+        throw new Error(`ledger partition missing, made again on the next try: ${String(err)}`, { cause: err });
+      }
       throw err;
     } finally {
       client.release();
@@ -215,7 +221,8 @@ function partitionName(day: string): string {
 /** The events of the batch, each as a column array (one parameter per column, however many rows). */
 async function insertEvents(client: PoolClient, batch: readonly LedgerEntry[]): Promise<Set<string>> {
   // Two copies in one batch: the statement would not see the first when checking the second.
-  const entries = [...new Map(batch.map((e) => [e.eventId, e])).values()];
+  // Sorted: every writer takes the keys in one order, so two batches at once cannot deadlock.
+  const entries = [...new Map(batch.map((e) => [e.eventId, e])).values()].sort((a, b) => (a.eventId < b.eventId ? -1 : a.eventId > b.eventId ? 1 : 0));
   const { rows } = await client.query<{ event_id: string }>(
     `INSERT INTO ledger_events (received_at, event_id, tenant_id, kind, type, routing_key, message_id, wa_id, user_id, occurred_at,
                                 correlation_id, raw_key, source, handoff_attempt, handoff_last_error, event)

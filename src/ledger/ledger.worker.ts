@@ -1,6 +1,7 @@
 import { ConsumerStatus, type AsyncMessage, type Connection, type Consumer } from 'rabbitmq-client';
-import { Batcher, QUEUES } from '../messaging';
+import { Batcher, QUEUES, type BatchOutcome } from '../messaging';
 import type { Logger, Metrics } from '../observability';
+import { refusesValues } from '../subscriptions';
 import { ledgerEntryOf, type LedgerEntry } from './ledger-entry';
 import type { LedgerStore } from './ledger.store';
 
@@ -22,6 +23,8 @@ export interface LedgerDeps {
 const LAG_EVERY_MS = 5000;
 const RETENTION_EVERY_MS = 3_600_000;
 const DAY_MS = 86_400_000;
+/** Written: acked; refused: dead-lettered; given back (shutting down): back to the queue, for the next ledger. */
+const STATUS_OF: Record<BatchOutcome, ConsumerStatus> = { written: ConsumerStatus.ACK, refused: ConsumerStatus.DROP, returned: ConsumerStatus.REQUEUE };
 /** Batches written at once, each in its own transaction (one fills while the others commit). */
 const WRITERS = 2;
 
@@ -39,7 +42,7 @@ export class LedgerService {
 
   constructor(private readonly deps: LedgerDeps) {
     this.batcher = new Batcher<LedgerEntry>(
-      { size: deps.options.batchSize, waitMs: deps.options.batchMs, writers: WRITERS },
+      { size: deps.options.batchSize, waitMs: deps.options.batchMs, writers: WRITERS, refusesItems: refusesValues },
       (entries) => this.write(entries),
       (err, entries, failures) => {
         if (failures === 0 || failures % 20 === 0) {
@@ -50,6 +53,16 @@ export class LedgerService {
             cause: String(err),
           });
         }
+      },
+      (err, entry) => {
+        // Written as it is, it would be refused every time: dead-lettered (whatsapp.inbound.dead), where an operator sees it.
+        deps.metrics.ledgerEvents.inc({ outcome: 'refused' }, 1);
+        deps.logger.error('ledger: event refused by PostgreSQL; dead-lettered', {
+          eventId: entry.eventId,
+          tenantId: entry.tenantId,
+          correlationId: entry.correlationId,
+          cause: String(err),
+        });
       },
     );
   }
@@ -92,7 +105,7 @@ export class LedgerService {
       return ConsumerStatus.ACK;
     }
     // Not written (shutting down): back to the queue, for the next ledger.
-    return (await this.batcher.add(entry)) ? ConsumerStatus.ACK : ConsumerStatus.REQUEUE;
+    return STATUS_OF[await this.batcher.add(entry)];
   }
 
   private async write(entries: readonly LedgerEntry[]): Promise<void> {

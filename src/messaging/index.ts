@@ -26,4 +26,4 @@ export type { FailedOutcome, HandlerOutcome } from './outcome';
 export { QueueConsumer, type QueueConsumerDeps, type QueueHandler, type RetryStep } from './queue.consumer';
 export { decide, delayFor, type Decision, type RetryPolicy } from './retry-policy';
 export { shardHandoffs } from './shard-handoffs';
-export { Batcher, type BatcherOptions } from './batcher';
+export { Batcher, type BatcherOptions, type BatchOutcome } from './batcher';

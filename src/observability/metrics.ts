@@ -129,7 +129,7 @@ export class Metrics {
   });
   readonly ledgerEvents = new Counter({
     name: 'ledger_events_total',
-    help: 'Events the ledger role took, by outcome (written; duplicate: already in the ledger; expired: older than LEDGER_RETENTION_DAYS; invalid: not an event)',
+    help: 'Events the ledger role took, by outcome (written; duplicate: already in the ledger; expired: older than LEDGER_RETENTION_DAYS; invalid: not an event; refused: refused by PostgreSQL, dead-lettered)',
     labelNames: ['outcome'] as const,
     registers: [this.registry],
   });

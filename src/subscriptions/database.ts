@@ -32,6 +32,25 @@ export function createDatabase(options: { url: string; poolSize: number; asyncCo
 }
 
 /**
+ * Whether PostgreSQL refused a statement for a value in it, which it will refuse every time: a data
+ * exception (class 22: a NUL in text, a bad Unicode escape in JSON, a number out of range) or a
+ * constraint other than a unique one (23: NOT NULL, CHECK, foreign key). A unique violation is a
+ * race with a concurrent writer, which a retry settles.
+ */
+export function refusesValues(err: unknown): boolean {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === 'string' && /^2[23][0-9A-Z]{3}$/.test(code) && code !== '23505';
+}
+
+/** Lone surrogates (half an emoji), which UTF-8 and so PostgreSQL cannot hold. */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g;
+
+/** `value` as PostgreSQL's `text` and `jsonb` hold it: a NUL, and half an emoji, become U+FFFD. */
+export function storableText(value: string): string {
+  return value.replaceAll('\u0000', '\ufffd').replace(LONE_SURROGATE, '\ufffd');
+}
+
+/**
  * Brings the schema up to date (node-pg-migrate, SQL files in `migrations/`). Safe when several
  * instances start at once: the tool holds an advisory lock while it migrates. Returns the
  * migrations run now.

@@ -112,6 +112,8 @@ export class DeliveryStore {
     pairs: ReadonlyArray<{ event: { tenantId: string; eventId: string; routingKey: string; payload: string }; subscriptionId: string }>,
   ): Promise<number> {
     if (pairs.length === 0) return 0;
+    // Rows taken in one order by every writer: two batches at once cannot deadlock on each other's unique keys.
+    const sorted = [...pairs].sort((a, b) => compare(a.subscriptionId, b.subscriptionId) || compare(a.event.eventId, b.event.eventId));
     const { rowCount } = await this.db.query(
       `INSERT INTO deliveries (id, subscription_id, tenant_id, event_id, routing_key, webhook_id, payload, next_attempt_at)
        SELECT gen_random_uuid(), s.id, p.t, p.e, p.rk, 'msg_' || p.e, p.body, CASE WHEN s.enabled THEN now() ELSE 'infinity'::timestamptz END
@@ -119,11 +121,11 @@ export class DeliveryStore {
        JOIN subscriptions s ON s.id = p.sub
        ON CONFLICT (subscription_id, event_id) DO NOTHING`,
       [
-        pairs.map((p) => p.subscriptionId),
-        pairs.map((p) => p.event.tenantId),
-        pairs.map((p) => p.event.eventId),
-        pairs.map((p) => p.event.routingKey),
-        pairs.map((p) => p.event.payload),
+        sorted.map((p) => p.subscriptionId),
+        sorted.map((p) => p.event.tenantId),
+        sorted.map((p) => p.event.eventId),
+        sorted.map((p) => p.event.routingKey),
+        sorted.map((p) => p.event.payload),
       ],
     );
     return rowCount ?? 0;
@@ -311,4 +313,8 @@ export class DeliveryStore {
 
 function scope(caller: Caller): string | null {
   return caller.kind === 'tenant' ? caller.tenantId : null;
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

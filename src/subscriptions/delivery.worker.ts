@@ -1,6 +1,7 @@
 import { ConsumerStatus, type AsyncMessage, type Connection, type Consumer } from 'rabbitmq-client';
 import { Batcher, QUEUES } from '../messaging';
 import type { Logger, Metrics } from '../observability';
+import { refusesValues, storableText } from './database';
 import type { AttemptResult, ClaimedDelivery, DeliveryStore } from './delivery.store';
 import { EndpointError, type EndpointAnswer, type EndpointClient } from './endpoint.client';
 import { matchesFilter } from './event-filter';
@@ -63,7 +64,7 @@ export class DeliveryService {
   constructor(private readonly deps: DeliveryDeps) {
     this.dispatcher = new Dispatcher(deps);
     this.fanOuts = new Batcher<FanOutEvent>(
-      { size: FAN_OUT_BATCH, waitMs: FAN_OUT_WAIT_MS, writers: 2 },
+      { size: FAN_OUT_BATCH, waitMs: FAN_OUT_WAIT_MS, writers: 2, refusesItems: refusesValues },
       (events) => this.fanOutBatch(events),
       (err, events, failures) => {
         // PostgreSQL away: the events are held (unacked) and tried again, never requeued in a loop.
@@ -76,6 +77,9 @@ export class DeliveryService {
           });
         }
       },
+      (err, event) =>
+        // Refused every time (a NUL in its tenant id): dead-lettered (whatsapp.inbound.dead), where an operator sees it.
+        deps.logger.error('fan-out: event refused by PostgreSQL; dead-lettered', { eventId: event.eventId, routingKey: event.routingKey, cause: String(err) }),
     );
   }
 
@@ -121,8 +125,9 @@ export class DeliveryService {
       this.deps.logger.error('fan-out: not an event, skipped', { routingKey: msg.routingKey, cause: String(err) });
       return ConsumerStatus.ACK;
     }
-    // Held (unacked) until its batch is recorded; shutting down first, back to the queue.
-    return (await this.fanOuts.add({ ...event, routingKey: msg.routingKey, payload })) ? ConsumerStatus.ACK : ConsumerStatus.REQUEUE;
+    // Held (unacked) until its batch is recorded; shutting down first, back to the queue; refused, dead-lettered.
+    const outcome = await this.fanOuts.add({ ...event, routingKey: msg.routingKey, payload });
+    return outcome === 'written' ? ConsumerStatus.ACK : outcome === 'refused' ? ConsumerStatus.DROP : ConsumerStatus.REQUEUE;
   }
 
   /** A batch of events: their tenants' subscriptions in one query, the matching deliveries in one more. */
@@ -193,7 +198,7 @@ class Dispatcher {
 
   constructor(private readonly deps: DeliveryDeps) {
     this.records = new Batcher<AttemptRecord>(
-      { size: RECORD_BATCH, waitMs: RECORD_WAIT_MS, writers: 2 },
+      { size: RECORD_BATCH, waitMs: RECORD_WAIT_MS, writers: 2, refusesItems: refusesValues },
       (records) => deps.deliveries.record(records),
       (err, records, failures) => {
         if (failures === 0 || failures % 20 === 0) {
@@ -204,6 +209,13 @@ class Dispatcher {
           });
         }
       },
+      (err, record) =>
+        deps.logger.error('delivery attempt’s record refused by PostgreSQL; the delivery will be attempted again after its lease', {
+          tenantId: record.delivery.tenantId,
+          deliveryId: record.delivery.id,
+          webhookId: record.delivery.webhookId,
+          cause: String(err),
+        }),
     );
   }
 
@@ -235,10 +247,10 @@ class Dispatcher {
     this.closed = true;
     clearInterval(this.timer);
     await this.ticking;
-    // The attempts in progress are recorded; held longer (PostgreSQL away) they are given up and
-    // made again after their lease.
-    const grace = setTimeout(() => void this.records.close(), RECORD_CLOSE_GRACE_MS);
+    // The attempts in progress end (each within its timeout) and are recorded; recording held
+    // longer than the grace (PostgreSQL away) is given up, and the attempt made again after its lease.
     await Promise.all([...this.running]);
+    const grace = setTimeout(() => void this.records.close(), RECORD_CLOSE_GRACE_MS);
     await Promise.all([...this.settling]);
     clearTimeout(grace);
     await this.records.close();
@@ -362,14 +374,15 @@ class Dispatcher {
           startedAt: made.startedAt,
           latencyMs,
           statusCode: answer?.statusCode ?? null,
-          error: failure ? `${failure.code}: ${failure.message}` : null,
+          error: failure ? storableText(`${failure.code}: ${failure.message}`) : null,
           response: answer?.body ?? null,
         },
         result,
       });
-      // Shutting down with PostgreSQL away: the lease runs out and the delivery is attempted again (same webhook-id).
-      if (!recorded) {
-        logger.warn('delivery attempt not recorded; it will be made again', log);
+      // Shutting down with PostgreSQL away (or a record PostgreSQL refuses): the lease runs out and
+      // the delivery is attempted again (same webhook-id).
+      if (recorded !== 'written') {
+        if (recorded === 'returned') logger.warn('delivery attempt not recorded; it will be made again', log);
         return;
       }
       metrics.subscriptionDeliveries.inc({ tenant: delivery.tenantId, outcome });

@@ -2,6 +2,7 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import http from 'node:http';
 import https from 'node:https';
 import { isIP, type LookupFunction } from 'node:net';
+import { storableText } from './database';
 import { isLoopbackAddress, isPrivateAddress, type EndpointRules } from './endpoint-policy';
 
 /** How much of an endpoint's answer is kept in the delivery log. */
@@ -71,7 +72,8 @@ export class EndpointClient {
             resolve({
               statusCode: res.statusCode ?? 0,
               headers: res.headers,
-              body: Buffer.concat(chunks).subarray(0, RESPONSE_SNIPPET_BYTES).toString('utf8'),
+              // PostgreSQL's text holds no NUL: a hostile endpoint's answer must not make its record refused.
+              body: storableText(Buffer.concat(chunks).subarray(0, RESPONSE_SNIPPET_BYTES).toString('utf8')),
             });
             res.destroy();
           };

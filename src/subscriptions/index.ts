@@ -1,5 +1,5 @@
 export { ApiKeyStore, type ApiKey } from './api-key.store';
-export { createDatabase, migrate, MIGRATIONS_DIR, type Database } from './database';
+export { createDatabase, migrate, MIGRATIONS_DIR, refusesValues, storableText, type Database } from './database';
 export { checkEndpointUrl, isLoopbackAddress, isPrivateAddress, type EndpointRules } from './endpoint-policy';
 export { matchesFilter, parseEventFilter } from './event-filter';
 export { apiKeyRoutes, callerAuthenticator, callerOf, subscriptionRoutes, type ApiKeyRoutesDeps, type SubscriptionRoutesDeps } from './subscription.routes';

@@ -3,7 +3,8 @@ import { Pool } from 'pg';
 import request from 'supertest';
 import type { InboundEvent } from '../../src/contract';
 import { ledgerEntryOf, LedgerStore, type LedgerEntry, type MessageTrace } from '../../src/ledger';
-import { QUEUES } from '../../src/messaging';
+import { Batcher, QUEUES } from '../../src/messaging';
+import { refusesValues } from '../../src/subscriptions';
 import { GraphStub } from '../../support/graph-stub';
 import { sampleMedia } from '../../support/media-samples';
 import { runCli } from '../helpers/cli';
@@ -283,6 +284,31 @@ describe('the message ledger', () => {
     expect((ownStats.body as { days: Array<{ tenantId: string }> }).days.every((d) => d.tenantId === 'acme')).toBe(true);
     expect((await request(url).get(`/v1/messages/${wamid}`)).status).toBe(401);
   });
+
+  it('when a customer’s text holds a NUL and half an emoji, then the ledger writes it (each as U+FFFD) with the events beside it, and goes on writing', async () => {
+    const odd = `wamid.ledger-nul-${harness.id}`;
+    const plain = `wamid.ledger-plain-${harness.id}`;
+    // JSON.stringify writes both as escapes (\u0000, \ud83d), as Meta would: jsonb refuses them.
+    const body = webhook(acme.businessAccountId, [messagesChange({ messages: [text(odd, 'a\u0000b \ud83d'), text(plain, 'fine')] })]);
+    expect(JSON.stringify(body)).toContain('\\u0000');
+    expect((await harness.post(service, body, acme.appSecret)).status).toBe(200);
+    const events = await eventually(
+      () => {
+        const both = [odd, plain].map((w) => published().find((e) => e.messageId === w));
+        return both.every(Boolean) ? (both as InboundEvent[]) : undefined;
+      },
+      15_000,
+      'both texts published',
+    );
+    await inLedger(events.map((e) => e.eventId));
+    const row = await db.query<{ event: InboundEvent }>('SELECT event FROM ledger_events WHERE message_id = $1', [odd]);
+    expect(JSON.stringify(row.rows[0]!.event)).toContain('a\ufffdb \ufffd');
+    expect((await traceOf(odd)).message).toMatchObject({ type: 'text', state: 'received' });
+    // Later events are written as before: nothing holds the ledger.
+    const after = `wamid.ledger-after-nul-${harness.id}`;
+    expect((await harness.post(service, webhook(acme.businessAccountId, [messagesChange({ messages: [text(after)] })]), acme.appSecret)).status).toBe(200);
+    await inLedger([(await eventually(() => published().find((e) => e.messageId === after), 15_000, 'the next text')).eventId]);
+  });
 });
 
 describe('the ledger under kill -9', () => {
@@ -397,6 +423,48 @@ describe('the ledger beside the failed store, and its retention', () => {
     expect(trace.posts[0]).toMatchObject({ correlationId, source: 'replay', failed: { key: `failed/${event.raw.key}` } });
     expect(trace.posts[0]!.failed!.error).toMatch(/redis_unavailable/);
     expect(trace.steps.join('\n')).toMatch(/failed store: failed\/acme\/.+ after \d+ attempt\(s\) at .+: redis_unavailable/);
+  });
+
+  it('when PostgreSQL refuses one event of a batch every time, then that one alone is refused and the rest of its batch is written', async () => {
+    const store = new LedgerStore(db, 30);
+    const receivedAt = new Date().toISOString();
+    const entries = Array.from({ length: 9 }, (_, n) => {
+      const made = ledgerEntryOf(
+        JSON.stringify({
+          eventId: randomUUID(),
+          tenantId: 'acme',
+          kind: 'message',
+          type: 'text',
+          correlationId: randomUUID(),
+          receivedAt,
+          messageId: `wamid.refused-${harness.id}-${n}`,
+          direction: 'inbound',
+        }),
+        'message.text',
+        {},
+      );
+      if (made instanceof Error) throw made;
+      return made;
+    });
+    // What the ledger's reading would have mended, written as it is: jsonb refuses \u0000 (22P05), each time.
+    const poison = { ...entries[4]!, json: entries[4]!.json.replace('"kind"', '"x":"\\u0000","kind"') };
+    const failures: unknown[] = [];
+    const refused: LedgerEntry[] = [];
+    const batcher = new Batcher<LedgerEntry>(
+      { size: 100, waitMs: 20, writers: 1, refusesItems: refusesValues },
+      (batch) => store.write(batch).then(() => undefined),
+      (err) => failures.push(err),
+      (_err, entry) => refused.push(entry),
+    );
+    const outcomes = await Promise.all(entries.map((e, i) => batcher.add(i === 4 ? poison : e)));
+    await batcher.close();
+    expect(outcomes.filter((o) => o === 'written')).toHaveLength(8);
+    expect(outcomes[4]).toBe('refused');
+    expect(refused.map((e) => e.eventId)).toEqual([poison.eventId]);
+    // Refusals are not outages: nothing waited for a retry.
+    expect(failures).toEqual([]);
+    const written = await db.query<{ event_id: string }>('SELECT event_id FROM ledger_events WHERE message_id LIKE $1', [`wamid.refused-${harness.id}-%`]);
+    expect(new Set(written.rows.map((r) => r.event_id))).toEqual(new Set(entries.filter((_, i) => i !== 4).map((e) => e.eventId)));
   });
 
   it('when days pass the retention, then their partitions are dropped whole, stale messages removed, and an event that old is not written', async () => {

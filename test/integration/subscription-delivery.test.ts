@@ -449,3 +449,48 @@ describe('a delivery worker killed mid-fan-out', () => {
     }
   });
 });
+
+describe('a delivery worker stopped while an endpoint is answering', () => {
+  it('when it gets SIGTERM during a 7 s answer (with a NUL in its body), then the attempt is recorded delivered, once, before it exits', async () => {
+    const harness = await Harness.create('delivery-stop', [acme]);
+    const endpoint = await new SubscriberEndpoint().start();
+    // Longer than the 5 s the stopping worker gives its records to be written, shorter than its timeout.
+    endpoint.answer = () => ({ status: 200, delayMs: 7000, body: 'ok\u0000' });
+    let delivery: Spawned | undefined;
+    try {
+      const database = await harness.database();
+      const api = await harness.start('api', { ...DELIVERY_ENV, DATABASE_URL: database });
+      await harness.start('worker', { DATABASE_URL: database });
+      const made = await request(api.handle.url)
+        .post('/v1/subscriptions')
+        .set('Authorization', `Bearer ${ADMIN_TOKEN}`)
+        .send({ tenantId: 'acme', url: `${endpoint.url}/slow`, filter: ['message.*'] });
+      expect(made.status).toBe(201);
+      delivery = spawnService(
+        harness.env({ ...DELIVERY_ENV, DATABASE_URL: database, ROLE: 'delivery', DELIVERY_TIMEOUT_MS: '10000', SHUTDOWN_TIMEOUT_MS: '30000' }),
+      );
+      await delivery.started(60_000);
+      const wamid = `wamid.stop-${harness.id}`;
+      expect((await harness.post(api, webhook(acme.businessAccountId, [messagesChange({ messages: [text(wamid)] })]), acme.appSecret)).status).toBe(200);
+      await eventually(() => endpoint.requests.length === 1, 20_000, 'the attempt under way');
+      delivery.child.kill('SIGTERM');
+      expect(await delivery.exit).toBe(0);
+
+      const db = new Pool({ connectionString: database, max: 1 });
+      const { rows } = await db.query<{ status: string; attempts: number; logged: string; response: string }>(
+        `SELECT d.status, d.attempts, (SELECT count(*) FROM delivery_attempts a WHERE a.delivery_id = d.id) AS logged,
+                (SELECT a.response FROM delivery_attempts a WHERE a.delivery_id = d.id LIMIT 1) AS response
+         FROM deliveries d WHERE d.subscription_id = $1`,
+        [(made.body as Created).id],
+      );
+      await db.end();
+      expect(rows).toEqual([{ status: 'delivered', attempts: 1, logged: '1', response: 'ok\ufffd' }]);
+      expect(endpoint.requests).toHaveLength(1);
+    } finally {
+      delivery?.child.kill('SIGKILL');
+      await delivery?.exit;
+      await endpoint.stop();
+      await harness.close();
+    }
+  });
+});
