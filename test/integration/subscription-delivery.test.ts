@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { lookup } from 'node:dns/promises';
 import { hostname } from 'node:os';
 import { Pool } from 'pg';
 import request from 'supertest';
 import { Webhook } from 'standardwebhooks';
 import type { InboundEvent } from '../../src/contract';
+import { EXCHANGES, QUEUES } from '../../src/messaging';
 import { isPrivateAddress } from '../../src/subscriptions';
 import { SubscriberEndpoint, type EndpointRequest } from '../helpers/endpoint';
 import { runCli } from '../helpers/cli';
@@ -335,6 +337,26 @@ describe('deliveries to tenants’ endpoints', () => {
     const text = await (await fetch(`${url}/metrics`)).text();
     expect(text).toMatch(/subscription_delivery_attempt_seconds_bucket/);
     expect(text).toMatch(/subscription_oldest_undelivered_seconds/);
+  });
+
+  it('when an event on the exchange has a tenant id PostgreSQL refuses (a NUL), then that event alone is dead-lettered and the ones beside it are delivered', async () => {
+    await subscribe('acme', '/beside-refused', ['message.*']);
+    const dead = harness.reader(QUEUES.deadEvents);
+    const eventId = randomUUID();
+    const publisher = harness.amqp().createPublisher({ confirm: true });
+    // Published with the next texts, so that it shares their fan-out batch.
+    const sending = [sendText(), sendText()];
+    await publisher.send(
+      { exchange: EXCHANGES.events, routingKey: 'message.text', contentType: 'application/json', messageId: eventId },
+      { eventId, tenantId: 'acme\u0000x', kind: 'message', type: 'text', correlationId: randomUUID(), receivedAt: new Date().toISOString() },
+    );
+    await publisher.close();
+    const wamids = await Promise.all(sending);
+    await eventually(() => wamids.every((w) => at('/beside-refused').some((r) => messageIdOf(r) === w)), 20_000, 'the texts beside it delivered');
+    const [letter] = await dead.waitFor(1, 20_000);
+    expect(letter!.messageId).toBe(eventId);
+    expect(letter!.headers?.['x-first-death-queue']).toBe(QUEUES.subscriptionFanout);
+    await dead.close();
   });
 });
 
