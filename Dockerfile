@@ -8,6 +8,8 @@ COPY package.json package-lock.json ./
 RUN npm ci --ignore-scripts --no-audit --no-fund
 COPY tsconfig.json tsconfig.build.json ./
 COPY src ./src
+COPY console ./console
+# The server (dist/) and the console's static files (console/dist/: one bundle, no CDN).
 RUN npm run build
 
 FROM ${NODE_IMAGE} AS production-deps
@@ -20,6 +22,7 @@ ENV NODE_ENV=production
 WORKDIR /app
 COPY --from=production-deps /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
+COPY --from=build /app/console/dist ./console/dist
 COPY package.json ./
 COPY schemas ./schemas
 COPY openapi ./openapi

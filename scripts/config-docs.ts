@@ -14,6 +14,8 @@ export const LOCAL_VALUES: Partial<Record<EnvName, string>> = {
   RABBITMQ_MANAGEMENT_URL: 'http://guest:guest@127.0.0.1:15672',
   DATABASE_URL: 'postgres://postgres@127.0.0.1:5432/wws',
   ALLOW_INSECURE_ENDPOINTS: 'true',
+  // The operator's sign-in to the console (http://localhost:3000/console/) in local use.
+  ADMIN_TOKEN: 'local-admin-token-not-for-production-0000',
 };
 
 export function renderEnvExample(): string {

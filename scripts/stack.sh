@@ -442,8 +442,16 @@ vhost_cmd() { # add|delete name
   esac
 }
 
+# Debian's Chromium (and a font) for the console's browser tests, installed when missing.
+browser_cmd() {
+  ensure_package /usr/bin/chromium chromium
+  ensure_package /usr/share/fonts/truetype/dejavu fonts-dejavu-core
+  log "browser: $(/usr/bin/chromium --version 2>/dev/null | head -1)"
+}
+
 case "${1:-up}" in
   up) shift || true; cmd_up "$@" ;;
+  browser) browser_cmd ;;
   down) cmd_down ;;
   status) cmd_status ;;
   stop | start) service_cmd "$1" "${2:-}" "${3:-}" ;;
@@ -455,5 +463,5 @@ case "${1:-up}" in
   pause) pause_cmd STOP "${2:-}" ;;
   resume) pause_cmd CONT "${2:-}" ;;
   vhost) vhost_cmd "${2:-}" "${3:-}" ;;
-  *) die "usage: stack.sh up [svc...]|down|status|stop <svc> [node]|start <svc> [node]|restart <svc> [node]|kill <svc> [node]|leader <queue> [vhost]|quorum-safe <node>|pause s3|resume s3|remove-buckets <name>...|vhost add|delete <name>" ;;
+  *) die "usage: stack.sh up [svc...]|browser|down|status|stop <svc> [node]|start <svc> [node]|restart <svc> [node]|kill <svc> [node]|leader <queue> [vhost]|quorum-safe <node>|pause s3|resume s3|remove-buckets <name>...|vhost add|delete <name>" ;;
 esac

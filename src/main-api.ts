@@ -1,6 +1,8 @@
 import { Router } from 'express';
 import { adminRoutes, ReplayService } from './admin';
 import type { Infrastructure } from './bootstrap/infrastructure';
+import { consoleRoutes, IntakeHistory, operatorRoutes } from './console';
+import { QUEUES } from './messaging';
 import type { Readiness } from './observability';
 import { TenantRateLimiter } from './cache';
 import { BodyBudget, createApp, WebhookIntake, WebhookRateLimit, type Receiver } from './receiver';
@@ -35,7 +37,7 @@ export function createApiApp(infra: Infrastructure, readiness: Readiness, ports:
     rateLimit,
     admin: ports.adminElsewhere ? undefined : createAdminRouter(infra),
     // With ADMIN_PORT the operator's token works on that port only: the public copy takes tenant keys alone.
-    api: createSubscriptionRouter(infra, !ports.adminElsewhere),
+    api: withConsole(createSubscriptionRouter(infra, !ports.adminElsewhere)),
     serveMetrics: !ports.metricsElsewhere,
     bodyLimitBytes: http.bodyLimitBytes,
     bodyBudget: new BodyBudget(http.maxInflightBytes, infra.metrics.receiverInflightBytes),
@@ -54,15 +56,35 @@ export function createAdminRouter(infra: Infrastructure, onAdminPort = false): R
     infra.logger.info('admin routes disabled: ADMIN_TOKEN is not set');
     return undefined;
   }
-  return adminRoutes({
+  const more = Router();
+  more.use(
+    operatorRoutes({
+      rabbit: infra.rabbit,
+      history: new IntakeHistory(infra.metrics),
+      shards: infra.config.rabbitmq.shards,
+      queues: infra.database ? [QUEUES.subscriptionFanout, ...(infra.config.ledger.enabled ? [QUEUES.ledger] : [])] : [],
+    }),
+  );
+  if (infra.database) more.use(adminDatabaseRoutes(infra, infra.database, onAdminPort));
+  const admin = adminRoutes({
     token,
     cacheControl: infra.cacheControl,
-    more: infra.database ? adminDatabaseRoutes(infra, infra.database, onAdminPort) : undefined,
+    more,
     replay: new ReplayService(infra.rawStore, infra.handoffPublisher, infra.dedupStore('ev'), infra.tenants, infra.logger.child({ component: 'replay' }), {
       dedupWindowSeconds: infra.config.dedupTtlSeconds,
       shards: infra.config.rabbitmq.shards,
     }),
   });
+  // On ADMIN_PORT the console is served there too: the operator signs in where the admin routes are.
+  return onAdminPort ? withConsole(admin) : admin;
+}
+
+/** `/console` beside `router`: the page calls the routes of the port that served it. */
+function withConsole(router: Router | undefined): Router {
+  const withPage = Router();
+  withPage.use(consoleRoutes());
+  if (router) withPage.use(router);
+  return withPage;
 }
 
 /** `/admin/api-keys`, the ledger's `/admin/messages` and `/admin/stats`, and on ADMIN_PORT the operator's `/v1/…`. */

@@ -26,10 +26,14 @@ const replayBody = z
   })
   .strict();
 
+/** Payloads a dry run names. */
+const DRY_RUN_KEYS = 100;
+
 /**
  * Operator endpoints, mounted only when ADMIN_TOKEN is set:
  * - `POST /admin/cache/invalidate` `{"tenantId": "acme"}` or `{"all": true}`
  * - `POST /admin/replay` `{"tenantId", "from", "to", "source": "failed"|"raw", "dryRun", "allowRepublish"}` → counts
+ *   (and, for a dry run, `keys`: the payloads it would replay)
  * Large replays are better run with `npm run replay` (progress, no HTTP timeout).
  */
 export function adminRoutes(deps: AdminDeps): Router {
@@ -40,7 +44,15 @@ export function adminRoutes(deps: AdminDeps): Router {
     res.json(await deps.cacheControl.invalidate('tenantId' in body ? body.tenantId : undefined));
   });
   router.post('/admin/replay', async (req, res) => {
-    res.json(await deps.replay.run(parse(replayBody, req.body)));
+    const request = parse(replayBody, req.body);
+    // A dry run names what it would republish (the first 100 payloads), for a person to check first.
+    const keys: string[] = [];
+    let replayed = 0;
+    const counts = await deps.replay.run(request, (now, key) => {
+      if (now.replayed > replayed && keys.length < DRY_RUN_KEYS) keys.push(key);
+      replayed = now.replayed;
+    });
+    res.json(request.dryRun ? { ...counts, keys } : counts);
   });
   if (deps.more) router.use(deps.more);
   return router;

@@ -1,4 +1,5 @@
 import { parseArgs } from 'node:util';
+import { peekDeadLetters } from '../admin';
 import { QUEUES } from '../messaging';
 import { EXIT, fail, runCommand } from './cli-runtime';
 
@@ -40,30 +41,7 @@ void runCommand(async ({ rabbit }) => {
     process.stdout.write(`${JSON.stringify({ purged: messageCount })}\n`);
     return EXIT.ok;
   }
-  // Read on one channel and release everything at the end, so nothing is consumed.
-  const channel = await rabbit.acquire();
-  try {
-    const { messageCount } = await channel.queueDeclare({ queue: QUEUES.dead, passive: true });
-    const shown: unknown[] = [];
-    for (let i = 0; i < Math.min(limit, messageCount); i++) {
-      const msg = await channel.basicGet({ queue: QUEUES.dead });
-      if (!msg) break;
-      const h: Record<string, unknown> = msg.headers ?? {};
-      shown.push({
-        tenantId: h['x-tenant-id'],
-        source: h['x-source'],
-        rawKey: h['x-raw-key'],
-        failedKey: typeof h['x-raw-key'] === 'string' ? `failed/${h['x-raw-key']}` : undefined,
-        attempts: h['x-attempt'],
-        only: h['x-only'],
-        lastError: h['x-last-error'] ?? h['x-error'],
-        correlationId: msg.correlationId,
-        receivedAt: h['x-received-at'],
-      });
-    }
-    process.stdout.write(`${JSON.stringify({ total: messageCount, shown }, null, 2)}\n`);
-  } finally {
-    await channel.close(); // unacked messages go back to the queue, in order
-  }
+  // Read on one channel and released at the end, so nothing is consumed.
+  process.stdout.write(`${JSON.stringify(await peekDeadLetters(rabbit, limit), null, 2)}\n`);
   return EXIT.ok;
 });

@@ -277,7 +277,8 @@ export const envSchema = z.object({
       'Lets a subscription name a private, loopback or link-local address (an endpoint inside your own network); refused by default, so a tenant cannot make the service call into it.',
   }),
   ADMIN_TOKEN: variable(z.string().min(32, 'must be at least 32 characters').optional(), {
-    description: 'Bearer token for /admin/* (cache invalidation, replay); unset: the admin routes do not exist.',
+    description:
+      'Bearer token for /admin/* (cache invalidation, replay) and the operator’s sign-in to the console (/console); unset: the admin routes do not exist.',
     secret: true,
   }),
   TENANT_MEMORY_CACHE_TTL_SECONDS: variable(z.coerce.number().int().min(0).default(30), {

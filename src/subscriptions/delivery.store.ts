@@ -30,6 +30,16 @@ export interface DeliveryAttempt {
   response: string | null;
 }
 
+/** One hour of a subscription's attempts (the console's endpoint health). */
+export interface EndpointHour {
+  hour: string;
+  attempts: number;
+  /** Attempts answered 2xx. */
+  delivered: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+}
+
 /** A delivery taken for an attempt, with what the attempt needs. */
 export interface ClaimedDelivery {
   id: string;
@@ -250,6 +260,27 @@ export class DeliveryStore {
   }
 
   /** One delivery of a subscription, with every attempt. */
+  /** A subscription's attempts per hour over the last `hours`: how many, how many answered 2xx, and their latency. */
+  async health(caller: Caller, subscriptionId: string, hours: number): Promise<EndpointHour[]> {
+    const { rows } = await this.db.query<{ hour: Date; attempts: string; ok: string; p50: number | null; p95: number | null }>(
+      `SELECT date_trunc('hour', a.started_at) AS hour, count(*) AS attempts,
+              count(*) FILTER (WHERE a.status_code BETWEEN 200 AND 299) AS ok,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY a.latency_ms) AS p50,
+              percentile_cont(0.95) WITHIN GROUP (ORDER BY a.latency_ms) AS p95
+       FROM delivery_attempts a JOIN deliveries d ON d.id = a.delivery_id
+       WHERE d.subscription_id = $1 AND ($2::text IS NULL OR d.tenant_id = $2) AND a.started_at > now() - make_interval(hours => $3)
+       GROUP BY 1 ORDER BY 1`,
+      [subscriptionId, scope(caller), hours],
+    );
+    return rows.map((r) => ({
+      hour: r.hour.toISOString(),
+      attempts: Number(r.attempts),
+      delivered: Number(r.ok),
+      p50Ms: r.p50 === null ? null : Math.round(r.p50),
+      p95Ms: r.p95 === null ? null : Math.round(r.p95),
+    }));
+  }
+
   async get(caller: Caller, subscriptionId: string, id: string): Promise<(Delivery & { log: DeliveryAttempt[] }) | null> {
     const { rows } = await this.db.query<DeliveryRow>(
       `SELECT ${PUBLIC_COLUMNS} FROM deliveries WHERE id = $1 AND subscription_id = $2 AND ($3::text IS NULL OR tenant_id = $3)`,

@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { createHash, randomUUID, timingSafeEqual } from 'node:crypto';
 import express, { Router, type Request, type RequestHandler, type Response } from 'express';
 import { z } from 'zod';
 import { NotFoundError, SignatureError, ValidationError } from '../errors';
@@ -24,6 +24,8 @@ export interface SubscriptionRoutesDeps {
 }
 
 const DEFAULT_OVERLAP_SECONDS = 86_400;
+/** The routing key of a test delivery (`POST /v1/subscriptions/:id/test`): no event of the contract has it. */
+export const TEST_ROUTING_KEY = 'test.ping';
 const MAX_OVERLAP_SECONDS = 7 * 86_400;
 
 const tenantId = z.string().regex(TENANT_ID_PATTERN, 'must be a tenant id');
@@ -54,6 +56,7 @@ const deliveriesQuery = z
     limit: z.coerce.number().int().min(1).max(100).default(50),
   })
   .strict();
+const healthQuery = z.object({ hours: z.coerce.number().int().min(1).max(168).default(24) }).strict();
 const replayBody = z.object({ since: z.iso.datetime({ offset: true }) }).strict();
 
 /**
@@ -67,6 +70,10 @@ export function subscriptionRoutes(deps: SubscriptionRoutesDeps): Router {
   const authenticate = callerAuthenticator(deps);
 
   router.use('/v1/subscriptions', authenticate, json);
+  // Who the bearer is: what the console shows (operator views, or one tenant's).
+  router.get('/v1/me', authenticate, (_req, res) => {
+    res.json(callerOf(res));
+  });
   router.post('/v1/subscriptions', async (req, res) => {
     const caller = callerOf(res);
     const body = parse(createBody, req.body);
@@ -132,6 +139,12 @@ export function subscriptionRoutes(deps: SubscriptionRoutesDeps): Router {
     });
     res.json({ data: page, next: page.length === query.limit ? page[page.length - 1]!.id : null });
   });
+  router.get('/v1/subscriptions/:id/health', async (req, res) => {
+    const caller = callerOf(res);
+    const { hours } = parse(healthQuery, req.query);
+    found(await deps.subscriptions.get(caller, idOf(req)));
+    res.json({ hours: await deps.deliveries.health(caller, idOf(req), hours) });
+  });
   router.get('/v1/subscriptions/:id/deliveries/:deliveryId', async (req, res) => {
     res.json(found(await deps.deliveries.get(callerOf(res), idOf(req), idOf(req, 'deliveryId'))));
   });
@@ -148,6 +161,25 @@ export function subscriptionRoutes(deps: SubscriptionRoutesDeps): Router {
     const resent = await deps.deliveries.resend(caller, idOf(req), { failedSince: new Date(since) });
     deps.logger.info('failed deliveries replayed', { subscriptionId: idOf(req), since, resent, by: caller.kind });
     res.status(202).json({ resent });
+  });
+  router.post('/v1/subscriptions/:id/test', async (req, res) => {
+    const caller = callerOf(res);
+    const subscription = found(await deps.subscriptions.get(caller, idOf(req)));
+    // A delivery like any other (signed, retried, logged), whatever the filter; a paused subscription holds it.
+    const eventId = randomUUID();
+    const payload = JSON.stringify({
+      eventId,
+      tenantId: subscription.tenantId,
+      kind: 'test',
+      type: 'ping',
+      subscriptionId: subscription.id,
+      createdAt: new Date().toISOString(),
+    });
+    await deps.deliveries.fanOut([
+      { event: { tenantId: subscription.tenantId, eventId, routingKey: TEST_ROUTING_KEY, payload }, subscriptionId: subscription.id },
+    ]);
+    deps.logger.info('test delivery made', { subscriptionId: subscription.id, eventId, by: caller.kind });
+    res.status(202).json({ eventId, webhookId: `msg_${eventId}`, queued: subscription.enabled });
   });
   router.post('/v1/subscriptions/:id/rotate-secret', async (req, res) => {
     const { overlapSeconds } = parse(rotateBody, req.body ?? {});
