@@ -1,18 +1,24 @@
-/** The shapes of the API's answers the page reads (openapi/openapi.yaml is their reference). */
+/**
+ * The shapes of the API's answers the page reads: the server's own types (type-only imports, gone
+ * from the bundle), so that the page and the API cannot drift apart; openapi/openapi.yaml is their reference.
+ */
+import type { ReplayCounts as Counts } from '../../src/admin/replay.service';
+import type { IntakePoint, QueueDepth, TenantIntake } from '../../src/console/overview';
+import type { DayStats } from '../../src/ledger/stats';
+import type { Delivery, DeliveryAttempt, EndpointHour } from '../../src/subscriptions/delivery.store';
+import type { Subscription as Stored } from '../../src/subscriptions/subscription.store';
 
-export interface TenantIntake {
-  tenant: string;
-  accepted: number;
-  duplicates: number;
-  refused: Record<string, number>;
-}
+export type { DayStats, Delivery, DeliveryAttempt, EndpointHour, TenantIntake };
+export type { MessageTrace } from '../../src/ledger/trace';
+export type { Funnel } from '../../src/ledger/stats';
 
 export interface Overview {
   intake: TenantIntake[];
-  lastHour: Array<{ at: string; accepted: number; duplicates: number; refused: number }>;
-  queues: Array<{ queue: string; messages: number | null; consumers: number | null }>;
+  lastHour: IntakePoint[];
+  queues: QueueDepth[];
 }
 
+/** A dead letter's headers, as `/admin/dead-letters` gives them (whatever the publisher put there). */
 export interface DeadLetter {
   tenantId?: string;
   source?: string;
@@ -24,85 +30,14 @@ export interface DeadLetter {
   receivedAt?: string;
 }
 
-export interface ReplayCounts {
-  found: number;
-  replayed: number;
-  skipped: number;
-  failed: number;
-  keys?: string[];
-}
+/** A dry run also names what it would replay. */
+export type ReplayCounts = Counts & { keys?: string[] };
 
-export interface Subscription {
-  id: string;
-  tenantId: string;
-  url: string;
-  description: string;
-  filter: string[];
-  enabled: boolean;
-  disabledReason: string | null;
-  previousSecretExpiresAt: string | null;
-  createdAt: string;
-  updatedAt: string;
-  secret?: string;
-}
-
-export interface Delivery {
-  id: string;
-  eventId: string;
-  routingKey: string;
-  webhookId: string;
-  status: 'pending' | 'delivered' | 'failed';
-  attempts: number;
-  nextAttemptAt: string | null;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  createdAt: string;
-  finishedAt: string | null;
-}
-
-export interface DeliveryAttempt {
-  attempt: number;
-  startedAt: string;
-  latencyMs: number;
-  statusCode: number | null;
-  error: string | null;
-  response: string | null;
-}
-
-export interface EndpointHour {
-  hour: string;
-  attempts: number;
-  delivered: number;
-  p50Ms: number | null;
-  p95Ms: number | null;
-}
-
-export interface MessageTrace {
-  tenantId: string;
-  messageId: string;
-  message: {
-    direction: string | null;
-    type: string | null;
-    state: string | null;
-    waId: string | null;
-    userId: string | null;
-    updatedAt: string;
-  } | null;
-  steps: string[];
-}
-
-export interface Funnel {
-  sent: number;
-  delivered: number;
-  read: number;
-  played: number;
-  failed: number;
-  failedByCode: Record<string, number>;
-  byCategory: Record<string, { sent: number; delivered: number; read: number; played: number; failed: number }>;
-}
+/** As listed; with its secret when just made or rotated. */
+export type Subscription = Stored & { secret?: string };
 
 export interface Stats {
   from: string;
   to: string;
-  days: Array<{ tenantId: string; day: string; total: number; events: Record<string, Record<string, number>>; funnel: Funnel }>;
+  days: DayStats[];
 }
