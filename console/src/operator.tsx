@@ -2,7 +2,7 @@ import { useState } from 'preact/hooks';
 import { mask, today, type Api } from './api';
 import { StackedBars } from './charts';
 import { SubscriptionsView } from './subscriptions';
-import type { DeadLetter, MessageTrace, Overview, ReplayCounts } from './types';
+import type { CachedTenantState, DeadLetter, MessageTrace, Overview, ReplayCounts } from './types';
 import { Failure, Info, Outcome, Tabs, useAction, useLoad, when } from './ui';
 
 type View = 'overview' | 'dead' | 'tenants' | 'trace' | 'subscriptions';
@@ -273,46 +273,56 @@ function DeadLettersView({ api }: { api: Api }) {
 
 function TenantsView({ api }: { api: Api }) {
   const overview = useLoad(() => api.get<Overview>('/admin/overview'), []);
+  const cached = useLoad(() => api.get<{ tenants: CachedTenantState[]; complete: boolean }>('/admin/tenants'), []);
   const [tenantId, setTenantId] = useState('');
   const action = useAction();
   const invalidate = (body: { tenantId: string } | { all: true }): void =>
     void action.run(async () => {
       const r = await api.post<{ keysDeleted: number; instancesNotified: number }>('/admin/cache/invalidate', body);
       return `Cache invalidated for ${'all' in body ? 'every tenant' : body.tenantId}: ${r.keysDeleted} key(s) deleted, ${r.instancesNotified} instance(s) notified.`;
-    });
+    }, cached.reload);
+  const state = new Map((cached.data?.tenants ?? []).map((t) => [t.tenantId, t]));
+  const ids = [...new Set([...(overview.data?.intake.map((t) => t.tenant) ?? []), ...state.keys()])].filter((id) => id !== 'unknown').sort();
+  const accepted = new Map((overview.data?.intake ?? []).map((t) => [t.tenant, t.accepted]));
   return (
     <>
       <h2>Tenants</h2>
       <p class="muted">After changing a tenant (secret, token, numbers), invalidate its cache so that no instance keeps the old one.</p>
-      <Failure error={overview.error} />
+      <Failure error={overview.error ?? cached.error} />
       <section class="card" aria-labelledby="seen">
-        <h3 id="seen">Tenants this instance has received from</h3>
-        <table>
+        <h3 id="seen">Tenants received from or cached</h3>
+        <table aria-label="Tenants">
           <thead>
             <tr>
               <th scope="col">Tenant</th>
               <th scope="col" class="num">
-                Accepted
+                Accepted (this instance)
               </th>
+              <th scope="col">Redis cache</th>
               <th scope="col">
                 <span class="muted">Action</span>
               </th>
             </tr>
           </thead>
           <tbody>
-            {overview.data?.intake.map((t) => (
-              <tr key={t.tenant}>
-                <th scope="row">{t.tenant}</th>
-                <td class="num">{t.accepted}</td>
-                <td>
-                  <button type="button" class="secondary" onClick={() => invalidate({ tenantId: t.tenant })} aria-label={`Invalidate the cache of ${t.tenant}`}>
-                    Invalidate cache
-                  </button>
-                </td>
-              </tr>
-            ))}
+            {ids.map((id) => {
+              const c = state.get(id);
+              return (
+                <tr key={id}>
+                  <th scope="row">{id}</th>
+                  <td class="num">{accepted.get(id) ?? 0}</td>
+                  <td>{c ? `cached: ${c.keys} key(s)${c.expiresInSeconds === null ? '' : `, expires in ${c.expiresInSeconds} s`}` : 'not cached'}</td>
+                  <td>
+                    <button type="button" class="secondary" onClick={() => invalidate({ tenantId: id })} aria-label={`Invalidate the cache of ${id}`}>
+                      Invalidate cache
+                    </button>
+                  </td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
+        {cached.data && !cached.data.complete && <p class="muted">Redis holds more keys than one listing reads: some tenants may be missing here.</p>}
       </section>
       <section class="card" aria-labelledby="any">
         <h3 id="any">Any tenant</h3>

@@ -3,12 +3,13 @@
  * from the bundle), so that the page and the API cannot drift apart; openapi/openapi.yaml is their reference.
  */
 import type { ReplayCounts as Counts } from '../../src/admin/replay.service';
+import type { CachedTenantState } from '../../src/cache/tenant.cache';
 import type { IntakePoint, QueueDepth, TenantIntake } from '../../src/console/overview';
 import type { DayStats } from '../../src/ledger/stats';
 import type { Delivery, DeliveryAttempt, EndpointHour } from '../../src/subscriptions/delivery.store';
 import type { Subscription as Stored } from '../../src/subscriptions/subscription.store';
 
-export type { DayStats, Delivery, DeliveryAttempt, EndpointHour, TenantIntake };
+export type { CachedTenantState, DayStats, Delivery, DeliveryAttempt, EndpointHour, TenantIntake };
 export type { MessageTrace } from '../../src/ledger/trace';
 export type { Funnel } from '../../src/ledger/stats';
 

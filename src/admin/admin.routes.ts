@@ -32,6 +32,7 @@ const DRY_RUN_KEYS = 100;
 /**
  * Operator endpoints, mounted only when ADMIN_TOKEN is set:
  * - `POST /admin/cache/invalidate` `{"tenantId": "acme"}` or `{"all": true}`
+ * - `GET /admin/tenants`: the tenants the Redis cache holds (keys, soonest expiry)
  * - `POST /admin/replay` `{"tenantId", "from", "to", "source": "failed"|"raw", "dryRun", "allowRepublish"}` → counts
  *   (and, for a dry run, `keys`: the payloads it would replay)
  * Large replays are better run with `npm run replay` (progress, no HTTP timeout).
@@ -42,6 +43,9 @@ export function adminRoutes(deps: AdminDeps): Router {
   router.post('/admin/cache/invalidate', async (req, res) => {
     const body = parse(invalidateBody, req.body);
     res.json(await deps.cacheControl.invalidate('tenantId' in body ? body.tenantId : undefined));
+  });
+  router.get('/admin/tenants', async (_req, res) => {
+    res.json(await deps.cacheControl.state());
   });
   router.post('/admin/replay', async (req, res) => {
     const request = parse(replayBody, req.body);

@@ -1,4 +1,4 @@
-import type { InvalidationBus, TenantCache, TokenCache } from '../cache';
+import type { CachedTenantState, InvalidationBus, TenantCache, TokenCache } from '../cache';
 import type { Logger } from '../observability';
 import type { TenantResolver } from '../tenants';
 
@@ -29,6 +29,11 @@ export class CacheControl {
       this.tenants.forget(tenantId);
       this.logger.info('tenant caches dropped on invalidation', { tenantId: tenantId ?? 'all' });
     });
+  }
+
+  /** The tenants Redis holds now, each with its number of keys and soonest expiry (the console's Tenants view). */
+  async state(): Promise<{ tenants: CachedTenantState[]; complete: boolean }> {
+    return this.tenantCache.cachedTenants();
   }
 
   async invalidate(tenantId?: string): Promise<InvalidationResult> {

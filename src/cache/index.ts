@@ -7,4 +7,4 @@ export { StatusOrderStore, type StatusTransition } from './status-order.store';
 export { TokenCache } from './token.cache';
 export { SLIDING_WINDOW_SCRIPT } from './sliding-window';
 export { TenantRateLimiter, type RateDecision } from './tenant-rate-limiter';
-export { TenantCache, type CachedTenant, type TenantCacheOptions } from './tenant.cache';
+export { TenantCache, type CachedTenant, type CachedTenantState, type TenantCacheOptions } from './tenant.cache';

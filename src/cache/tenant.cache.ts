@@ -8,6 +8,13 @@ export interface TenantCacheOptions {
   ttlSeconds: number;
 }
 
+/** A tenant as the Redis cache holds it: how many of its keys, and the soonest one expires (null: no TTL). */
+export interface CachedTenantState {
+  tenantId: string;
+  keys: number;
+  expiresInSeconds: number | null;
+}
+
 /** Lookup result: a tenant, or `undefined` (not in the cache). */
 export type CachedTenant = Tenant | undefined;
 
@@ -72,6 +79,38 @@ export class TenantCache {
     return deleted;
   }
 
+  /**
+   * What Redis holds, per tenant: how many keys (its account, phone number and verify-token keys)
+   * and when the first of them expires. Reads at most `maxKeys` keys (an operator's view, not a
+   * job): `complete` is false when there were more.
+   */
+  async cachedTenants(maxKeys = 10_000): Promise<{ tenants: CachedTenantState[]; complete: boolean }> {
+    const byTenant = new Map<string, CachedTenantState>();
+    let read = 0;
+    let complete = true;
+    await redisCall('tenant cache listing', async () => {
+      for await (const keys of this.redis.scanStream({ match: `${this.options.keyPrefix}tenant:*`, count: 500 }) as AsyncIterable<string[]>) {
+        if (keys.length === 0) continue;
+        if (read >= maxKeys) {
+          complete = false;
+          break;
+        }
+        read += keys.length;
+        const [values, ttls] = await Promise.all([this.redis.mget(keys), Promise.all(keys.map((k) => this.redis.pttl(k)))]);
+        keys.forEach((_, i) => {
+          const id = idOf(values[i]);
+          if (id === undefined) return;
+          const state = byTenant.get(id) ?? { tenantId: id, keys: 0, expiresInSeconds: null };
+          byTenant.set(id, state);
+          state.keys += 1;
+          const ttl = ttls[i]!;
+          if (ttl > 0) state.expiresInSeconds = Math.min(state.expiresInSeconds ?? Infinity, Math.ceil(ttl / 1000));
+        });
+      }
+    });
+    return { tenants: [...byTenant.values()].sort((a, b) => (a.tenantId < b.tenantId ? -1 : 1)), complete };
+  }
+
   private async keysOf(keys: string[], tenantId: string): Promise<string[]> {
     const values = await this.redis.mget(keys);
     return keys.filter((_, i) => {
@@ -101,4 +140,15 @@ export class TenantCache {
 
 function digest(value: string): string {
   return createHash('sha256').update(value).digest('base64url');
+}
+
+/** The tenant id of a cached value, or undefined (not JSON, not a tenant). */
+function idOf(value: string | null | undefined): string | undefined {
+  if (!value) return undefined;
+  try {
+    const id = (JSON.parse(value) as { id?: unknown }).id;
+    return typeof id === 'string' ? id : undefined;
+  } catch {
+    return undefined;
+  }
 }

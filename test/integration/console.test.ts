@@ -103,6 +103,10 @@ describe('the console, in a real browser', () => {
     }
     await eventually(async () => (await request(url).get('/ready')).status === 200, 30_000, 'the service ready again');
     expect(events.bodies<InboundEvent>().some((e) => e.messageId === wamid)).toBe(false);
+    // A webhook once Redis is back caches acme again (a restarted Redis holds nothing).
+    expect(
+      (await harness.post(service, webhook(acme.businessAccountId, [messagesChange({ messages: [text(`${wamid}-after`)] })]), acme.appSecret)).status,
+    ).toBe(200);
 
     await onPage('operator', async (page) => {
       await signIn(page, ADMIN_TOKEN);
@@ -114,6 +118,14 @@ describe('the console, in a real browser', () => {
       // The README's picture of the operator's main view.
       mkdirSync(RESULTS, { recursive: true });
       await page.screenshot({ path: join(RESULTS, 'console-operator.png'), fullPage: true });
+
+      // Tenants: acme is in Redis (its webhooks were resolved); invalidating it empties its cache.
+      await page.getByRole('button', { name: 'Tenants', exact: true }).click();
+      const acmeRow = page.getByRole('table', { name: 'Tenants' }).getByRole('row', { name: /^acme / });
+      await acmeRow.getByText(/cached: \d+ key\(s\)/).waitFor();
+      await acmeRow.getByRole('button', { name: 'Invalidate the cache of acme' }).click();
+      await page.getByText(/Cache invalidated for acme: [1-9]\d* key\(s\) deleted/).waitFor();
+      await acmeRow.getByText('not cached').waitFor();
 
       await page.getByRole('button', { name: 'Dead letters and replay' }).click();
       await page.getByRole('heading', { name: 'Dead letters (1)' }).waitFor();

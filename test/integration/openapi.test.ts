@@ -178,6 +178,8 @@ describe('the OpenAPI spec', () => {
     check('get', '/admin/messages/{wamid}', await as(ADMIN).get(`/admin/messages/${wamid}?tenant=acme`));
     check('get', '/admin/messages/{wamid}', await as('wrong').get(`/admin/messages/${wamid}`));
     check('get', '/admin/messages/{wamid}', await as(ADMIN).get('/admin/messages/wamid.nothing'));
+    check('get', '/admin/tenants', await as(ADMIN).get('/admin/tenants'));
+    check('get', '/admin/tenants', await as('wrong').get('/admin/tenants'));
     check('get', '/admin/overview', await as(ADMIN).get('/admin/overview'));
     check('get', '/admin/overview', await as('wrong').get('/admin/overview'));
     check('get', '/admin/dead-letters', await as(ADMIN).get('/admin/dead-letters?limit=5'));
