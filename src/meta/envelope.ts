@@ -20,6 +20,14 @@ export function parseEnvelope(raw: Buffer): Envelope {
     // The parser's own message quotes the body, so it is not repeated here.
     throw new ValidationError('malformed_json', 'Body is not valid JSON');
   }
+  return readEnvelope(parsed);
+}
+
+/**
+ * The envelope checks of `parseEnvelope` on a value already parsed: by JSON.parse, or by
+ * `scanEnvelope` (a skeleton holding only the fields read here, from bytes not yet authenticated).
+ */
+export function readEnvelope(parsed: unknown): Envelope {
   if (!isObject(parsed)) throw invalid('Body must be a JSON object');
   const object = parsed.object;
   if (typeof object !== 'string') throw invalid('Field "object" is required and must be a string');

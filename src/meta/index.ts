@@ -1,5 +1,6 @@
 export { conversationKeyOf, shardsOf } from './conversation';
 export { parseEnvelope, phoneNumberIdOf, type Envelope } from './envelope';
+export { sameAccounts, scanEnvelope } from './envelope-scan';
 export { IDENTITY_SYSTEM_TYPES, LIVE_FIELDS } from './message-sources';
 export { ACCOUNT_ID_PATTERN, checkEnvelopeBounds, type EnvelopeLimits } from './envelope-bounds';
 export { hasIds, idsAt, isBusinessNumber, messageCustomerIds, messageDirection, type Ids } from './parties';

@@ -1,5 +1,5 @@
-import { UnknownTenantError } from '../errors';
-import type { EntryRef } from '../meta';
+import { UnknownTenantError, ValidationError } from '../errors';
+import { sameAccounts, type Envelope, type EntryRef } from '../meta';
 import { setContextTenant } from '../observability';
 import type { TenantResolver } from '../tenants';
 import type { TenantShare } from './webhook-intake';
@@ -40,4 +40,17 @@ export async function tenantShares(resolver: TenantResolver, entries: readonly E
   const first = shares.values().next().value;
   if (first) setContextTenant(first.tenant.id);
   return [...shares.values()];
+}
+
+/**
+ * The shares of a payload resolved from its scanned envelope, with the entries its parse gives
+ * (the updates, which the scan does not decode). The parse must name the same accounts, entry by
+ * entry: a payload that reads otherwise to JSON.parse than to the scan is refused, never
+ * attributed to a tenant it was not checked against.
+ */
+export function withParsedEntries(shares: readonly TenantShare[], scanned: Envelope, parsed: Envelope): TenantShare[] {
+  if (!sameAccounts(scanned, parsed)) {
+    throw new ValidationError('ambiguous_envelope', 'The payload names other accounts when parsed than when its envelope was read');
+  }
+  return shares.map((share) => ({ tenant: share.tenant, entries: share.entries.map((entry) => parsed.entries[entry.index]!) }));
 }

@@ -1,13 +1,13 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import getRawBody from 'raw-body';
 import { TransientError, ValidationError } from '../errors';
 import { answerError, correlationIdFrom, CORRELATION_HEADER, recordRequest, sendJson } from '../http';
-import { checkEnvelopeBounds, parseEnvelope, type EnvelopeLimits } from '../meta';
+import { checkEnvelopeBounds, parseEnvelope, scanEnvelope, type EnvelopeLimits } from '../meta';
 import { currentContext, runWithContext, type Logger, type Metrics } from '../observability';
 import type { TenantResolver } from '../tenants';
 import type { BodyBudget } from './body-budget';
+import { readBody } from './body-reader';
 import { parseSignatureHeader, verifySignature } from './signature';
-import { tenantShares } from './tenant-shares';
+import { tenantShares, withParsedEntries } from './tenant-shares';
 import type { WebhookIntake } from './webhook-intake';
 import type { WebhookRateLimit } from './webhook-rate-limit';
 
@@ -31,8 +31,9 @@ export type NodeHandler = (req: IncomingMessage, res: ServerResponse) => void;
  * `POST /webhook`, on Node's own request and response: every POST from Meta is this handler and
  * nothing else (no router, no middleware chain), as it is the one route under load. It does only
  * what the acknowledgement needs, in this order: correlation id → content type → signature
- * header present → room in the body budget → raw bytes (size limit) → envelope and its bounds
- * (short plain ids, few accounts, not far more updates than Meta batches) → tenant → HMAC over the exact bytes →
+ * header present → room in the body budget → raw bytes (size limit) → envelope scanned from the
+ * bytes and its bounds (valid JSON, short plain ids, few accounts, not far more updates than Meta
+ * batches) → tenant → HMAC over the exact bytes → the payload parsed (only once authenticated) →
  * per-tenant rate limit (with the dedup lookup, in one Redis round trip) → durable hand-off → 200.
  * Archiving, normalization and media happen in the worker.
  *
@@ -70,12 +71,15 @@ async function handle(deps: WebhookHandlerDeps, req: IncomingMessage, res: Serve
   const signature = parseSignatureHeader(single(req.headers['x-hub-signature-256']));
   reserveBody(deps, req, res);
   const raw = await readBody(req, deps.bodyLimitBytes);
-  const envelope = parseEnvelope(raw);
-  checkEnvelopeBounds(envelope, deps.envelopeLimits);
-  const shares = await tenantShares(deps.tenants, envelope.entries);
-  const tenants = shares.map((share) => share.tenant);
+  // Before the signature, the envelope as scanned from the bytes: nothing of it decoded but its ids.
+  const scanned = scanEnvelope(raw, deps.envelopeLimits.maxUpdates);
+  checkEnvelopeBounds(scanned, deps.envelopeLimits);
+  const resolved = await tenantShares(deps.tenants, scanned.entries);
+  const tenants = resolved.map((share) => share.tenant);
   const matched = verifySignature(raw, signature, tenants);
   matched.forEach((secret, i) => deps.metrics.signatureMatched.inc({ tenant: tenants[i]!.id, secret }));
+  // Authenticated: parsed now, and it must name the accounts the scan found.
+  const shares = withParsedEntries(resolved, scanned, parseEnvelope(raw));
   const seen = deps.intake.lookup(shares);
   await deps.rateLimit.check(tenants, res);
   const status = await deps.intake.accept(raw, await seen, correlationId);
@@ -111,28 +115,4 @@ function single(value: string | string[] | undefined): string | undefined {
 /** `application/json` whatever its parameters (`; charset=utf-8`) and case. */
 function mediaType(header: string | undefined): string | undefined {
   return header?.split(';', 1)[0]?.trim().toLowerCase();
-}
-
-/**
- * The exact bytes, as sent: no decompression (a compressed body is refused: Meta signs what it
- * sends, uncompressed), at most `limit` bytes. On failure the rest of the body is read off
- * before the answer, so the client is not cut while it is still sending.
- */
-async function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
-  const encoding = (req.headers['content-encoding'] ?? 'identity').toLowerCase();
-  try {
-    if (encoding !== 'identity') throw Object.assign(new Error('unsupported content encoding'), { type: 'encoding.unsupported' });
-    return await getRawBody(req, { length: req.headers['content-length'], limit });
-  } catch (err) {
-    await drain(req);
-    throw err;
-  }
-}
-
-function drain(req: IncomingMessage): Promise<void> {
-  if (req.readableEnded || req.destroyed) return Promise.resolve();
-  return new Promise((resolve) => {
-    req.once('end', resolve).once('close', resolve).once('error', resolve);
-    req.resume();
-  });
 }
