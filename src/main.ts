@@ -1,3 +1,4 @@
+import { tuneRuntime } from './bootstrap/runtime-tuning';
 import { startService, type ServiceHandle } from './bootstrap/service';
 import { loadConfig, type Config } from './config';
 import { ConfigError, handleError } from './errors';
@@ -9,6 +10,7 @@ import { createLogger, createLogOutput, Metrics, type Logger } from './observabi
  * is wrong; on SIGTERM/SIGINT shuts down gracefully within SHUTDOWN_TIMEOUT_MS.
  */
 async function main(): Promise<void> {
+  tuneRuntime();
   let config: Config;
   try {
     config = loadConfig();

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { Socket } from 'node:net';
 import { tenant } from '../helpers/fixtures';
 import { Harness, type RunningService } from '../helpers/harness';
-import { postRaw, WRONG_SIGNATURE } from '../helpers/http-post';
+import { postRaw, WRONG_SIGNATURE, type RawAnswer } from '../helpers/http-post';
 import { HttpStub } from '../helpers/http-stub';
 import { spawnService, type Spawned } from '../helpers/process';
 import { eventually, sleep } from '../helpers/wait';
@@ -15,11 +15,15 @@ const BAD_SIGNATURE = WRONG_SIGNATURE;
 
 const postUnsigned = postRaw;
 
-function rssBytes(pid: number): number {
-  const line =
-    readFileSync(`/proc/${pid}/status`, 'utf8')
-      .split('\n')
-      .find((l) => l.startsWith('VmRSS:')) ?? '';
+/** The process's resident memory, or undefined once it has exited (so a sampler never throws). */
+function rssBytes(pid: number): number | undefined {
+  let status: string;
+  try {
+    status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const line = status.split('\n').find((l) => l.startsWith('VmRSS:')) ?? '';
   return Number(/(\d+)/.exec(line)?.[1] ?? 0) * 1024;
 }
 
@@ -49,23 +53,54 @@ describe('hostile input at the receiver', () => {
       await harness.close();
     });
 
+    /**
+     * Sends 150 POSTs of `body` at once, after a few to let the heap grow once to hold bodies of
+     * that size (what any large webhook costs): the answers, and how much the flood added to the
+     * receiver's RSS at its peak.
+     */
+    const flood = async (body: Buffer): Promise<{ answers: RawAnswer[]; growth: number }> => {
+      for (let i = 0; i < 5; i++) await Promise.all([postUnsigned(url, body), postUnsigned(url, body)]);
+      await sleep(500);
+      const pid = receiver.child.pid!;
+      const before = rssBytes(pid)!;
+      let peak = before;
+      const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(pid) ?? 0)), 20);
+      try {
+        const answers = await Promise.all(Array.from({ length: 150 }, () => postUnsigned(url, body)));
+        return { answers, growth: Math.max(peak, rssBytes(pid) ?? 0) - before };
+      } catch (err) {
+        // A connection cut without an answer: say whether the receiver died, and why.
+        const exited = receiver.child.exitCode !== null || receiver.child.signalCode !== null;
+        const how = exited ? `exited (${receiver.child.exitCode ?? receiver.child.signalCode}): ${receiver.stderr.join('').slice(-2000)}` : 'is still running';
+        throw new Error(`a POST got no answer (${String(err)}); the receiver ${how}`, { cause: err });
+      } finally {
+        clearInterval(sampler);
+      }
+    };
+    /** Refused with `code` (`status`), or shed before the body was read (503, Retry-After): never accepted. */
+    const expectRefused = (answers: RawAnswer[], status: number, code: string): void => {
+      expect(answers.every((a) => a.status === status || a.status === 503)).toBe(true);
+      expect(answers.filter((a) => a.status === status).every((a) => a.body.includes(code))).toBe(true);
+      expect(answers.filter((a) => a.status === 503).every((a) => a.body.includes('receiver_busy') && a.headers['retry-after'] === '1')).toBe(true);
+    };
+
     it('when 150 unsigned POSTs of 3.4 MB each (one huge entry id) arrive at once, then all are refused and RSS grows by less than 64 MB', async () => {
       const huge = Buffer.from(JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: '9'.repeat(3_400_000), changes: [] }] }));
-      // The heap grows once to hold a few bodies of this size (what any large webhook costs); the flood must add nothing to that.
-      for (let i = 0; i < 5; i++) await Promise.all([postUnsigned(url, huge), postUnsigned(url, huge)]);
-      await sleep(500);
-      const before = rssBytes(receiver.child.pid!);
-      let peak = before;
-      const sampler = setInterval(() => (peak = Math.max(peak, rssBytes(receiver.child.pid!))), 20);
-      const answers = await Promise.all(Array.from({ length: 150 }, () => postUnsigned(url, huge)));
-      clearInterval(sampler);
-      peak = Math.max(peak, rssBytes(receiver.child.pid!));
-      const statuses = new Set(answers.map((a) => a.status));
-      // Refused for the id (400) or shed before the body was read (503, Retry-After): never accepted.
-      expect([...statuses].every((s) => s === 400 || s === 503)).toBe(true);
-      expect(answers.filter((a) => a.status === 400).every((a) => a.body.includes('invalid_account_id'))).toBe(true);
-      expect(answers.filter((a) => a.status === 503).every((a) => a.body.includes('receiver_busy') && a.headers['retry-after'] === '1')).toBe(true);
-      expect(peak - before).toBeLessThan(64 * 1024 * 1024);
+      const { answers, growth } = await flood(huge);
+      expectRefused(answers, 400, 'invalid_account_id');
+      expect(growth).toBeLessThan(64 * 1024 * 1024);
+      expect((await redisKeys(harness)).sort()).toEqual(keysBefore);
+    });
+
+    it('when 150 POSTs of 3.4 MB each name a real tenant with a wrong signature, then all are refused with 401 and RSS grows by less than 64 MB', async () => {
+      const change = {
+        field: 'messages',
+        value: { metadata: { phone_number_id: '1' }, messages: [{ id: 'wamid.forged', type: 'text', text: { body: 'x'.repeat(3_400_000) } }] },
+      };
+      const forged = Buffer.from(JSON.stringify({ object: 'whatsapp_business_account', entry: [{ id: acme.businessAccountId, changes: [change] }] }));
+      const { answers, growth } = await flood(forged);
+      expectRefused(answers, 401, 'signature_invalid');
+      expect(growth).toBeLessThan(64 * 1024 * 1024);
       expect((await redisKeys(harness)).sort()).toEqual(keysBefore);
     });
 
