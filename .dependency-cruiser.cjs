@@ -27,8 +27,8 @@ const LAYERS = {
   subscriptions: ['errors', 'messaging', 'observability', 'tenants'],
   // The message ledger (events and message states in PostgreSQL), its trace and statistics.
   ledger: ['contract', 'errors', 'messaging', 'observability', 'storage', 'subscriptions', 'tenants'],
-  // The web console: its static files, and the operator's overview and dead letters it reads.
-  console: ['admin', 'errors', 'messaging', 'observability'],
+  // The web console: its static files, and the operator's overview (queue ages the workers report in Redis) and dead letters it reads.
+  console: ['admin', 'cache', 'errors', 'messaging', 'observability'],
   // Composition: wires the components of each role.
   bootstrap: ['admin', 'cache', 'console', 'config', 'contract', 'errors', 'http', 'integrations', 'messaging', 'meta', 'observability', 'ledger', 'receiver', 'storage', 'subscriptions', 'tenants', 'worker', 'main'],
   cli: ['admin', 'bootstrap', 'config', 'errors', 'ledger', 'messaging', 'observability', 'subscriptions'],

@@ -60,6 +60,7 @@ export function createAdminRouter(infra: Infrastructure, onAdminPort = false): R
   more.use(
     operatorRoutes({
       rabbit: infra.rabbit,
+      queueAges: infra.queueAges,
       history: new IntakeHistory(infra.metrics),
       shards: infra.config.rabbitmq.shards,
       queues: infra.database ? [QUEUES.subscriptionFanout, ...(infra.config.ledger.enabled ? [QUEUES.ledger] : [])] : [],

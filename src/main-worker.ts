@@ -16,6 +16,7 @@ import {
   inlineArchive,
   MediaService,
   processHandler,
+  QueueAgeReporter,
   ShardOwner,
   stateOutboxConsumer,
   WorkerPace,
@@ -123,6 +124,12 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
       leaseMs: config.rabbitmq.shardLeaseMs,
       logger: logger.child({ component: 'shards' }),
     }),
+    new QueueAgeReporter(
+      infra.queueAges,
+      metrics.lagProbes,
+      Math.max(100, Math.floor(config.rabbitmq.shardLeaseMs / 3)),
+      logger.child({ component: 'queue-ages' }),
+    ),
   ];
   if (stateManager) {
     consumers.push(

@@ -93,7 +93,7 @@ function OverviewView({ api }: { api: Api }) {
             </section>
             <section class="card" aria-labelledby="queues">
               <h3 id="queues">Queues</h3>
-              <table>
+              <table aria-label="Queues">
                 <thead>
                   <tr>
                     <th scope="col">Queue</th>
@@ -102,6 +102,9 @@ function OverviewView({ api }: { api: Api }) {
                     </th>
                     <th scope="col" class="num">
                       Consumers
+                    </th>
+                    <th scope="col" class="num">
+                      Oldest in progress
                     </th>
                   </tr>
                 </thead>
@@ -113,10 +116,15 @@ function OverviewView({ api }: { api: Api }) {
                       </th>
                       <td class={`num ${q.queue.endsWith('.dead') && (q.messages ?? 0) > 0 ? 'bad' : ''}`}>{q.messages ?? 'not declared'}</td>
                       <td class="num">{q.consumers ?? '—'}</td>
+                      <td class={`num ${(q.oldestSeconds ?? 0) >= 60 ? 'bad' : ''}`}>{q.oldestSeconds === null ? '—' : `${q.oldestSeconds} s`}</td>
                     </tr>
                   ))}
                 </tbody>
               </table>
+              <p class="muted">
+                Oldest in progress: since the receiver accepted the oldest message a worker is processing from the queue (0 s: none), as the workers report it;
+                — where no worker of ours consumes.
+              </p>
             </section>
           </div>
         </>

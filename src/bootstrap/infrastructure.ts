@@ -1,7 +1,7 @@
 import type { S3Client } from '@aws-sdk/client-s3';
 import type { Connection } from 'rabbitmq-client';
 import { CacheControl } from '../admin/cache-control';
-import { closeRedis, createRedis, DedupStore, InvalidationBus, TenantCache, TokenCache, waitForRedis, type Redis } from '../cache';
+import { closeRedis, createRedis, DedupStore, InvalidationBus, QueueAgeStore, TenantCache, TokenCache, waitForRedis, type Redis } from '../cache';
 import type { Config } from '../config';
 import { TransientError } from '../errors';
 import { ResilientCall, TenantServiceSource, type ResilienceOptions } from '../integrations';
@@ -33,6 +33,8 @@ export interface Infrastructure {
   tenants: TenantResolver;
   tokens: TokenCache;
   cacheControl: CacheControl;
+  /** How old the oldest message each worker holds from each queue is (written by workers, read by the console). */
+  queueAges: QueueAgeStore;
   /** Receiver → worker hand-offs, and the worker's retry / dead-letter copies. */
   handoffPublisher: HandoffPublisher;
   checks: { redis: DependencyCheck; rabbitmq: DependencyCheck; s3: DependencyCheck; database?: DependencyCheck };
@@ -146,6 +148,8 @@ export async function createInfrastructure(config: Config, logger: Logger, metri
     tenants,
     tokens,
     cacheControl,
+    // Workers report a few times a lease period; a report missed nine times over is a worker gone.
+    queueAges: new QueueAgeStore(redis, config.redis.keyPrefix, 3 * config.rabbitmq.shardLeaseMs),
     handoffPublisher,
     checks: {
       redis: { name: 'redis', check: async () => void (await redis.ping()) },

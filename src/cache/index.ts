@@ -1,6 +1,7 @@
 export { ConversationSequenceStore, type SequencedEvent } from './conversation-sequence.store';
 export { DedupStore, type DedupStoreOptions } from './dedup.store';
 export { InvalidationBus, type Invalidation } from './invalidation.bus';
+export { QueueAgeStore } from './queue-age.store';
 export { closeRedis, createRedis, redisCall, waitForRedis, type Redis } from './redis.client';
 export { ShardLeaseStore } from './shard-lease.store';
 export { StatusOrderStore, type StatusTransition } from './status-order.store';

@@ -1,5 +1,6 @@
 import { Router } from 'express';
 import type { Connection } from 'rabbitmq-client';
+import type { QueueAgeStore } from '../cache';
 import { z } from 'zod';
 import { peekDeadLetters } from '../admin';
 import { ValidationError } from '../errors';
@@ -7,6 +8,7 @@ import { queueDepths, type IntakeHistory } from './overview';
 
 export interface OperatorRoutesDeps {
   rabbit: Connection;
+  queueAges: QueueAgeStore;
   history: IntakeHistory;
   shards: number;
   /** Queues of this deployment beside the fixed ones (the fan-out's, the ledger's). */
@@ -17,7 +19,7 @@ const deadLettersQuery = z.object({ limit: z.coerce.number().int().min(1).max(10
 
 /**
  * What the console's operator views read, behind the admin token (mounted inside `/admin`):
- * - `GET /admin/overview`: intake per tenant and over the last hour (this process), queue depths
+ * - `GET /admin/overview`: intake per tenant and over the last hour (this process), queue depths and ages
  * - `GET /admin/dead-letters?limit=20`: the hand-offs' dead letters, read without consuming them
  */
 export function operatorRoutes(deps: OperatorRoutesDeps): Router {
@@ -26,7 +28,7 @@ export function operatorRoutes(deps: OperatorRoutesDeps): Router {
     const [intake, lastHour, queues] = await Promise.all([
       deps.history.byTenant(),
       deps.history.lastHour(),
-      queueDepths(deps.rabbit, deps.shards, deps.queues),
+      queueDepths(deps.rabbit, deps.queueAges, deps.shards, deps.queues),
     ]);
     res.json({ intake, lastHour, queues });
   });

@@ -1,4 +1,5 @@
 import type { Connection } from 'rabbitmq-client';
+import type { QueueAgeStore } from '../cache';
 import { everyShard, QUEUES, shardQueueName } from '../messaging';
 import type { Metrics } from '../observability';
 
@@ -22,6 +23,11 @@ export interface QueueDepth {
   queue: string;
   messages: number | null;
   consumers: number | null;
+  /**
+   * Seconds since the receiver accepted the oldest message a worker holds from this queue (0: none
+   * in progress); null when no worker reports on it (queues our workers do not consume).
+   */
+  oldestSeconds: number | null;
 }
 
 const SAMPLE_EVERY_MS = 10_000;
@@ -91,17 +97,21 @@ export class IntakeHistory {
 
 /**
  * Depth and consumers of the hand-off queues, the contract's queues and the dead letters, each
- * asked of the broker on its own (a queue not declared in this deployment shows null).
+ * asked of the broker on its own (a queue not declared in this deployment shows null), with the
+ * age of the oldest message the workers hold from each (what they report in Redis: RabbitMQ does
+ * not tell it of a quorum queue; without Redis, null).
  */
-export async function queueDepths(rabbit: Connection, shards: number, more: readonly string[]): Promise<QueueDepth[]> {
+export async function queueDepths(rabbit: Connection, ages: QueueAgeStore, shards: number, more: readonly string[]): Promise<QueueDepth[]> {
   const queues = [...everyShard(shards).map(shardQueueName), QUEUES.archive, QUEUES.messages, QUEUES.notifications, ...more, QUEUES.dead, QUEUES.deadEvents];
+  const reported = await ages.ages().catch(() => new Map<string, number>());
   return Promise.all(
     queues.map(async (queue) => {
+      const oldestSeconds = reported.get(queue) ?? null;
       try {
         const { messageCount, consumerCount } = await rabbit.queueDeclare({ queue, passive: true });
-        return { queue, messages: messageCount, consumers: consumerCount };
+        return { queue, messages: messageCount, consumers: consumerCount, oldestSeconds };
       } catch {
-        return { queue, messages: null, consumers: null };
+        return { queue, messages: null, consumers: null, oldestSeconds };
       }
     }),
   );

@@ -4,6 +4,7 @@ export { ConversationOrder, type OrderSlot, type Turn } from './conversation-ord
 export { WorkerPace } from './pace';
 export { handoffConsumer, MAX_ONLY_LENGTH, retryRefs, type HandoffConsumerDeps, type HandoffHandler } from './handoff.consumer';
 export { processHandler, type ProcessDeps } from './process.handler';
+export { QueueAgeReporter } from './queue-age.reporter';
 export { assignShards, ShardOwner, type ShardConsumer, type ShardOwnerDeps } from './shard-owner';
 export { stateOutboxConsumer, type StateOutboxDeps } from './state-outbox.consumer';
 export { AccessTokens, MediaService, MEDIA_RULES } from './media';

@@ -115,6 +115,9 @@ describe('the console, in a real browser', () => {
       await intake.first().waitFor();
       // The dead letter counted in its queue's row.
       await page.getByRole('row', { name: new RegExp(`^${QUEUES.dead.replace(/\./g, '\\.')} 1 `) }).waitFor();
+      // The shards' age as the worker reports it (0 s: nothing in progress); none for a queue no worker of ours consumes.
+      await page.getByRole('row', { name: /shard-0-of-2 0 1 \d+ s$/ }).waitFor();
+      await page.getByRole('row', { name: new RegExp(`^${QUEUES.messages} \\d+ \\d+ —$`) }).waitFor();
       // The README's picture of the operator's main view.
       mkdirSync(RESULTS, { recursive: true });
       await page.screenshot({ path: join(RESULTS, 'console-operator.png'), fullPage: true });
