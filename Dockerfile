@@ -1,6 +1,6 @@
 # syntax=docker/dockerfile:1
 # One image for both roles: ROLE=api (receiver) or ROLE=worker, chosen at start.
-ARG NODE_IMAGE=node:20.20.2-bookworm-slim
+ARG NODE_IMAGE=node:24.22.3-bookworm-slim
 
 FROM ${NODE_IMAGE} AS build
 WORKDIR /app
