@@ -38,8 +38,8 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
   await applyRetention(infra.s3, { raw: config.s3.rawBucket, media: config.s3.mediaBucket }, config.s3.retentionDays, infra.logger);
   const logger = infra.logger.child({ component: 'worker' });
   const confirmTimeout = config.rabbitmq.publishConfirmTimeoutMs;
-  const events = new EventPublisher(new ConfirmedPublisher(rabbit, 'event', metrics, confirmTimeout));
-  const retries = new HandoffPublisher(new ConfirmedPublisher(rabbit, 'retry', metrics, confirmTimeout));
+  const events = new EventPublisher(new ConfirmedPublisher(rabbit, 'event', metrics, confirmTimeout, logger));
+  const retries = new HandoffPublisher(new ConfirmedPublisher(rabbit, 'retry', metrics, confirmTimeout, logger));
 
   const throttle = new TenantThrottle(redis, { perSecond: config.graph.ratePerSecond, keyPrefix: config.redis.keyPrefix });
   const media = new MediaService(
@@ -73,7 +73,7 @@ export async function startWorker(infra: Infrastructure): Promise<WorkerHandle> 
   const stateManager = config.stateManagerUrl
     ? {
         client: new StateManagerClient(config.stateManagerUrl, infra.resilient('state_manager'), { timeoutMs: config.external.stateManagerTimeoutMs }),
-        outbox: new StateOutboxPublisher(new ConfirmedPublisher(rabbit, 'state-outbox', metrics, confirmTimeout)),
+        outbox: new StateOutboxPublisher(new ConfirmedPublisher(rabbit, 'state-outbox', metrics, confirmTimeout, logger)),
       }
     : undefined;
 

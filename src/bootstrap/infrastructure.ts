@@ -133,7 +133,7 @@ export async function createInfrastructure(config: Config, logger: Logger, metri
     new InvalidationBus(redis, `${config.redis.keyPrefix}cache-invalidation`, logger),
     logger.child({ component: 'cache-control' }),
   );
-  const handoffPublisher = new HandoffPublisher(new ConfirmedPublisher(rabbit, 'handoff', metrics, config.rabbitmq.publishConfirmTimeoutMs));
+  const handoffPublisher = new HandoffPublisher(new ConfirmedPublisher(rabbit, 'handoff', metrics, config.rabbitmq.publishConfirmTimeoutMs, logger));
 
   let closed: Promise<void> | undefined;
   return {

@@ -1,6 +1,6 @@
 import type { Connection, Publisher } from 'rabbitmq-client';
 import { TransientError } from '../errors';
-import type { Metrics } from '../observability';
+import type { Logger, Metrics } from '../observability';
 
 export interface OutgoingMessage {
   exchange: string;
@@ -16,6 +16,9 @@ export interface OutgoingMessage {
 
 class PublishTimeout extends Error {}
 
+/** How often a publisher may open a new channel after nacks. */
+const RENEW_INTERVAL_MS = 1_000;
+
 /**
  * Publishes persistent, mandatory messages and resolves only when the broker has confirmed
  * them. Anything else is a TransientError with its reason counted: `timeout` (no confirm within
@@ -27,7 +30,7 @@ class PublishTimeout extends Error {}
  * downstream of the broker (stable ids) to absorb the second copy.
  */
 export class ConfirmedPublisher {
-  private readonly publisher: Publisher;
+  private publisher: Publisher;
   /** messageIds the broker returned; a return always arrives before the confirm of the same message. */
   private readonly returned = new Set<string>();
   /**
@@ -37,12 +40,18 @@ export class ConfirmedPublisher {
    * for a webhook the receiver refused with 503.
    */
   private reconnected: { promise: Promise<void>; resolve: () => void } | undefined;
+  /** Publishes sent on the current channel and not yet settled (confirmed, refused or timed out). */
+  private readonly inFlight = new Set<Promise<unknown>>();
+  /** Set while the channel is being replaced after a nack; publishes wait for it. */
+  private renewing: Promise<void> | undefined;
+  private renewedAt = 0;
 
   constructor(
-    rabbit: Connection,
+    private readonly rabbit: Connection,
     private readonly target: string,
     private readonly metrics: Metrics,
     private readonly timeoutMs: number,
+    private readonly logger?: Logger,
   ) {
     // rabbitmq-client emits `error` when an open connection drops (it then reconnects by itself), `connection` once it is open again.
     rabbit.on('error', () => {
@@ -55,11 +64,7 @@ export class ConfirmedPublisher {
       this.reconnected?.resolve();
       this.reconnected = undefined;
     });
-    this.publisher = rabbit.createPublisher({ confirm: true, maxAttempts: 1 });
-    // Not the `onReturn` option: rabbitmq-client 5 ignores it for publishers.
-    this.publisher.on('basic.return', (msg: { messageId?: string }) => {
-      if (msg.messageId) this.returned.add(msg.messageId);
-    });
+    this.publisher = this.open();
   }
 
   /**
@@ -73,9 +78,10 @@ export class ConfirmedPublisher {
     const started = performance.now();
     const observe = (status: string): void =>
       this.metrics.rabbitmqPublishDuration.observe({ target: this.target, status }, (performance.now() - started) / 1000);
-    if (this.reconnected) {
+    const waits = [this.reconnected?.promise, this.renewing].filter((wait) => wait !== undefined);
+    if (waits.length > 0) {
       try {
-        await withTimeout(this.reconnected.promise, this.timeoutMs);
+        await withTimeout(Promise.all(waits), this.timeoutMs);
       } catch (cause) {
         observe('failed');
         this.count('failed', 'connection');
@@ -88,11 +94,16 @@ export class ConfirmedPublisher {
     try {
       const sent = this.publisher.send({ exchange, routingKey, mandatory: true, durable: true, timestamp: Math.floor(Date.now() / 1000), ...properties }, body);
       onSent?.();
-      await withTimeout(sent, Math.max(1, this.timeoutMs - (performance.now() - started)));
+      const settled = withTimeout(sent, Math.max(1, this.timeoutMs - (performance.now() - started)));
+      this.inFlight.add(settled);
+      const forget = (): void => void this.inFlight.delete(settled);
+      settled.then(forget, forget);
+      await settled;
     } catch (cause) {
       const reason = cause instanceof PublishTimeout ? 'timeout' : /nack|rejected by server/i.test(String(cause)) ? 'nack' : 'connection';
       observe('failed');
       this.count('failed', reason);
+      if (reason === 'nack') this.renew();
       throw new TransientError('broker_unavailable', `Publish to ${this.target} was not confirmed (${reason})`, { cause, details: { reason } });
     }
     observe('confirmed');
@@ -110,7 +121,38 @@ export class ConfirmedPublisher {
 
   /** Waits for outstanding confirms, then closes the channel; idempotent. */
   async close(): Promise<void> {
+    await this.renewing;
     await this.publisher.close();
+  }
+
+  private open(): Publisher {
+    const publisher = this.rabbit.createPublisher({ confirm: true, maxAttempts: 1 });
+    // Not the `onReturn` option: rabbitmq-client 5 ignores it for publishers.
+    publisher.on('basic.return', (msg: { messageId?: string }) => {
+      if (msg.messageId) this.returned.add(msg.messageId);
+    });
+    return publisher;
+  }
+
+  /**
+   * After a nack, publishes go on a new channel once those sent on this one have settled (so what
+   * one channel sent stays in order). A channel keeps its own view of each quorum queue it has
+   * published to: RabbitMQ 3.10 keeps registering the channel with the first node it knew of the
+   * queue, and nacks every publish while that node is down, although a new leader serves the queue
+   * (measured: every hand-off of a shard refused for the 22 s a killed node stayed away); a new
+   * channel reads the queue's members afresh. At most one new channel a second.
+   */
+  private renew(): void {
+    if (this.renewing || Date.now() - this.renewedAt < RENEW_INTERVAL_MS) return;
+    const old = this.publisher;
+    this.renewing = Promise.allSettled([...this.inFlight])
+      .then(() => {
+        this.publisher = this.open();
+        this.renewedAt = Date.now();
+        this.logger?.info('publisher channel renewed after a nack', { target: this.target });
+        old.close().catch(() => undefined);
+      })
+      .finally(() => (this.renewing = undefined));
   }
 
   private count(status: string, reason: string): void {

@@ -174,7 +174,7 @@ describe('on a 3-node RabbitMQ cluster and Redis with Sentinel, under a steady f
 
   const leaderOf = async (queue: string): Promise<number> => Number(await stackIn(CLUSTER, 'leader', queue, vhost));
 
-  it('kill -9 of the hand-off shard leader, then of the INBOUND_WHATSAPP_MESSAGES leader, then of the Redis master: nothing acknowledged is lost, 5xx only in the failovers', async () => {
+  it('kill -9 of the hand-off shard leader, then of the INBOUND_WHATSAPP_MESSAGES leader, then of the Redis master: nothing acknowledged is lost, 5xx only until a new leader or master serves', async () => {
     await eventually(() => delivered.size >= RATE_PER_SECOND * 5, 60_000, 'the flow running');
 
     const shard = shardQueueName({ index: 0, count: 2 });
@@ -251,11 +251,12 @@ describe('on a 3-node RabbitMQ cluster and Redis with Sentinel, under a steady f
     process.stdout.write(`cluster failover: ${JSON.stringify(report)}\n`);
 
     expect(lost.map((s) => s.wamid)).toEqual([]);
-    // Every webhook refused was refused during a failover (within 30 s of a kill), and answered 503, not dropped.
+    // Every webhook refused was refused while a failover had no leader or no master yet (the client's reconnect and the
+    // election: within 5 s of a kill; a quorum of two nodes serves the rest), and answered 503, not dropped.
     for (const refusal of sent.filter((s) => s.status !== 200)) {
-      expect(failovers.some((f) => refusal.sentAt >= f.killedAt - 1000 && refusal.sentAt <= f.killedAt + 30_000)).toBe(true);
+      expect(failovers.some((f) => refusal.sentAt >= f.killedAt - 1000 && refusal.sentAt <= f.killedAt + 5_000)).toBe(true);
       expect(refusal.status).toBe(503);
     }
-    for (const failover of failovers) expect(failover.eventsAgainSeconds).toBeLessThan(30);
+    for (const failover of failovers) expect(failover.eventsAgainSeconds).toBeLessThan(10);
   });
 });
