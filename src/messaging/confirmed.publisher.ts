@@ -78,10 +78,9 @@ export class ConfirmedPublisher {
     const started = performance.now();
     const observe = (status: string): void =>
       this.metrics.rabbitmqPublishDuration.observe({ target: this.target, status }, (performance.now() - started) / 1000);
-    const waits = [this.reconnected?.promise, this.renewing].filter((wait) => wait !== undefined);
-    if (waits.length > 0) {
+    if (this.reconnected || this.renewing) {
       try {
-        await withTimeout(Promise.all(waits), this.timeoutMs);
+        await withTimeout(Promise.all([this.reconnected?.promise, this.renewing]), this.timeoutMs);
       } catch (cause) {
         observe('failed');
         this.count('failed', 'connection');
